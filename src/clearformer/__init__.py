@@ -1,0 +1,1 @@
+"""clearformer: a readable transformer stack with Hugging Face names."""

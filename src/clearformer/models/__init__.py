@@ -1,0 +1,1 @@
+"""Model families, each in its own folder, plus the Auto classes that pick one from config.json."""

@@ -1,0 +1,69 @@
+"""Losses and helpers every encoder family shares (BERT, DistilBERT, RoBERTa)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..configuration_utils import PretrainedConfig
+
+
+def classification_loss(
+    config: PretrainedConfig, logits: torch.Tensor, labels: torch.Tensor | None
+) -> torch.Tensor | None:
+    """Regression (MSE), single-label (CE) or multi-label (BCE) by ``config.problem_type``.
+
+    When problem_type is unset it is inferred as the reference does — num_labels == 1 is
+    regression, integer labels are single-label, float labels multi-label — and stored.
+    """
+    if labels is None:
+        return None
+    n = config.num_labels
+    if config.problem_type is None:
+        if n == 1:
+            config.problem_type = "regression"
+        elif labels.dtype in (torch.long, torch.int):
+            config.problem_type = "single_label_classification"
+        else:
+            config.problem_type = "multi_label_classification"
+    if config.problem_type == "regression":
+        return F.mse_loss(logits.squeeze(), labels.squeeze().to(logits.dtype)) if n == 1 else F.mse_loss(logits, labels)
+    if config.problem_type == "single_label_classification":
+        if labels.numel() and int(labels.max()) >= n:
+            raise ValueError(f"label {int(labels.max())} is outside num_labels={n} (labels 0..{n - 1})")
+        return F.cross_entropy(logits.view(-1, n), labels.view(-1))
+    if config.problem_type == "multi_label_classification":
+        return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+    raise ValueError(
+        f"unknown problem_type {config.problem_type!r}; use regression, single_label_classification "
+        "or multi_label_classification"
+    )
+
+
+def qa_loss(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    start_positions: torch.Tensor | None,
+    end_positions: torch.Tensor | None,
+) -> torch.Tensor | None:
+    """Mean of start and end cross-entropy; positions past the sequence are clamped and ignored."""
+    if start_positions is None or end_positions is None:
+        return None
+    length = start_logits.shape[1]
+    start = start_positions.view(-1).clamp(0, length)
+    end = end_positions.view(-1).clamp(0, length)
+    return (F.cross_entropy(start_logits, start, ignore_index=length)
+            + F.cross_entropy(end_logits, end, ignore_index=length)) / 2
+
+
+def expand_head_mask(
+    head_mask: torch.Tensor | None, num_layers: int, dtype: torch.dtype
+) -> list[torch.Tensor] | None:
+    """(H,) or (L, H) with 1 = keep -> a per-layer (1, H, 1, 1) multiplier on attention weights."""
+    if head_mask is None:
+        return None
+    if head_mask.dim() == 1:
+        head_mask = head_mask[None].expand(num_layers, -1)
+    if head_mask.dim() != 2 or head_mask.shape[0] != num_layers:
+        raise ValueError(f"head_mask must be (num_heads,) or ({num_layers}, num_heads), got {tuple(head_mask.shape)}")
+    return [m.to(dtype)[None, :, None, None] for m in head_mask]

@@ -1,0 +1,80 @@
+"""Scaled dot-product attention: one function, an explicit eager path and the SDPA fast path.
+
+Both take query (B, H, Lq, D) and key/value (B, H, Lk, D) — Lq and Lk may differ (cross-attention),
+but key and value must have the same length — and an additive float mask broadcastable to
+(B, H, Lq, Lk). The eager path is the textbook formula and returns the attention weights; SDPA
+fuses it into one kernel. Tests pin that the two agree to 1e-5 in fp32.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """(B, L, H*D) -> (B, H, L, D): the ``view`` + ``permute(0, 2, 1, 3)`` of the course."""
+    b, length, width = x.shape
+    return x.view(b, length, num_heads, width // num_heads).permute(0, 2, 1, 3)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """(B, H, L, D) -> (B, L, H*D): the inverse of split_heads."""
+    b, h, length, d = x.shape
+    return x.permute(0, 2, 1, 3).reshape(b, length, h * d)
+
+
+def eager_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    scale: float | None = None,
+    head_mask: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """softmax(Q Kᵀ · scale + mask) V, returning (context, weights).
+
+    ``scale`` defaults to 1/sqrt(D): without it the dot products of D-dim vectors have variance
+    ~D, the softmax saturates and its gradients vanish (the handbook's question; see
+    ``clearformer explain attention-scale``). T5 passes scale=1.0.
+    """
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = torch.matmul(query, key.transpose(-1, -2)) * scale  # (B, H, Lq, Lk)
+    if mask is not None:
+        scores = scores + mask
+    weights = torch.softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = F.dropout(weights, p=dropout_p, training=True)
+    if head_mask is not None:
+        weights = weights * head_mask
+    return torch.matmul(weights, value), weights
+
+
+def attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    scale: float | None = None,
+    head_mask: torch.Tensor | None = None,
+    need_weights: bool = False,
+    implementation: str = "sdpa",
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Dispatch to SDPA unless weights are wanted, a head mask is given, or eager is asked for."""
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"key and value must have the same length, got {key.shape[-2]} and {value.shape[-2]}: "
+            "each key position needs the value it stands for"
+        )
+    if need_weights or head_mask is not None or implementation == "eager":
+        return eager_attention(query, key, value, mask, dropout_p, scale, head_mask)
+    if mask is not None and mask.dtype != query.dtype:
+        mask = mask.to(query.dtype)
+    context = F.scaled_dot_product_attention(
+        query, key, value, attn_mask=mask, dropout_p=dropout_p, scale=scale
+    )
+    return context, None

@@ -1,0 +1,153 @@
+"""Byte-level BPE: the model stage of GPT-2 / RoBERTa tokenizers (vocab.json + merges.txt).
+
+A pre-tokenized word is turned into bytes, each byte into its printable stand-in character
+(``bytes_to_unicode``), and then adjacent symbols are merged, always taking the pair with the
+lowest rank in merges.txt first, until no listed pair is left. Results are cached per word.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .pre_tokenizers import bytes_to_unicode
+
+BpePieces = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
+
+
+def load_vocab_json(path: str | os.PathLike) -> dict[str, int]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"BPE vocabulary file not found: {path}")
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); "
+            "vocab.json must be one object mapping token -> id"
+        ) from err
+    if not isinstance(vocab, dict) or not all(isinstance(v, int) for v in vocab.values()):
+        raise ValueError(f"{path}: vocab.json must be one JSON object mapping token -> integer id")
+    return vocab
+
+
+def load_merges_txt(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """Read merges.txt: an optional '#version' line, then one 'left right' pair per line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"BPE merges file not found: {path}")
+    merges = []
+    with open(path, encoding="utf-8", newline="\n") as f:
+        for lineno, line in enumerate(f, start=1):
+            line = line.rstrip("\r\n")
+            if (lineno == 1 and line.startswith("#version")) or not line:
+                continue
+            parts = line.split(" ")
+            if len(parts) != 2 or not parts[0] or not parts[1]:
+                raise ValueError(
+                    f"{path}, line {lineno}: expected two tokens separated by one space "
+                    f"('left right'), got {line!r}"
+                )
+            merges.append((parts[0], parts[1]))
+    return merges
+
+
+class BPE:
+    """Rank-ordered merges over byte characters."""
+
+    def __init__(self, vocab: dict[str, int], merges: list[tuple[str, str]]) -> None:
+        self.vocab = vocab
+        self.ids_to_tokens = {i: t for t, i in vocab.items()}
+        self.merges = merges
+        self.merge_ranks = {pair: rank for rank, pair in enumerate(merges)}
+        for rank, (a, b) in enumerate(merges):
+            if a + b not in vocab:
+                raise ValueError(
+                    f"merge #{rank + 1} ({a!r} {b!r}) produces {a + b!r}, which is not in the "
+                    "vocabulary; vocab.json and merges.txt do not belong together"
+                )
+        self.byte_encoder = bytes_to_unicode()
+        self._byte_strings = [self.byte_encoder[b] for b in range(256)]
+        self._cache: dict[str, BpePieces] = {}
+
+    @classmethod
+    def from_files(cls, vocab_file: str | os.PathLike, merges_file: str | os.PathLike) -> BPE:
+        return cls(load_vocab_json(vocab_file), load_merges_txt(merges_file))
+
+    def merge_word(self, symbols: list[str]) -> list[str]:
+        """Apply merges to one word's symbols, lowest rank first, every occurrence left to right."""
+        ranks = self.merge_ranks
+        while len(symbols) > 1:
+            best_rank, best = None, None
+            for pair in zip(symbols, symbols[1:]):
+                rank = ranks.get(pair)
+                if rank is not None and (best_rank is None or rank < best_rank):
+                    best_rank, best = rank, pair
+            if best is None:
+                break
+            first, second = best
+            merged, i, n = [], 0, len(symbols)
+            while i < n:
+                if i < n - 1 and symbols[i] == first and symbols[i + 1] == second:
+                    merged.append(first + second)
+                    i += 2
+                else:
+                    merged.append(symbols[i])
+                    i += 1
+            symbols = merged
+        return symbols
+
+    def _split(self, word: str) -> BpePieces:
+        symbols = [self._byte_strings[b] for b in word.encode("utf-8")]
+        pieces = self.merge_word(symbols)
+        ids, offsets, pos = [], [], 0
+        for piece in pieces:
+            token_id = self.vocab.get(piece)
+            if token_id is None:
+                raise ValueError(
+                    f"byte-level symbol {piece!r} is not in the vocabulary; a byte-level BPE "
+                    "vocabulary must contain all 256 byte characters"
+                )
+            ids.append(token_id)
+            offsets.append((pos, pos + len(piece)))
+            pos += len(piece)
+        return tuple(ids), tuple(pieces), tuple(offsets)
+
+    def tokenize_word(self, word: str) -> BpePieces:
+        """(ids, tokens, *byte* offsets inside ``word``'s UTF-8 encoding) for one word."""
+        hit = self._cache.get(word)
+        if hit is None:
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            hit = self._cache[word] = self._split(word)
+        return hit
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, index: int) -> str | None:
+        return self.ids_to_tokens.get(index)
+
+    def save(self, folder: str | os.PathLike) -> list[str]:
+        folder = Path(folder)
+        vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
+        vocab_path.write_text(json.dumps(self.vocab, ensure_ascii=False) + "\n", encoding="utf-8")
+        with open(merges_path, "w", encoding="utf-8", newline="\n") as f:
+            f.write("#version: 0.2\n")
+            f.writelines(f"{a} {b}\n" for a, b in self.merges)
+        return [str(vocab_path), str(merges_path)]
+
+    def to_dict(self) -> dict:
+        return {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": None,
+            "continuing_subword_prefix": "",
+            "end_of_word_suffix": "",
+            "fuse_unk": False,
+            "byte_fallback": False,
+            "ignore_merges": False,
+            "vocab": self.vocab,
+            "merges": [[a, b] for a, b in self.merges],
+        }
