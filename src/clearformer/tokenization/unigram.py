@@ -385,7 +385,7 @@ class UnigramModel:
             if at_start and is_text and strip_first and piece.startswith(SPACE):
                 piece = piece[1:]
             parts.append(piece.replace(SPACE, " ") if is_text else piece)
-            at_start = at_start and not parts[-1]
+            at_start = False  # only the first non-control piece loses its dummy prefix
 
         for index in ids:
             piece = self.pieces[index] if 0 <= index < len(self.pieces) else None
