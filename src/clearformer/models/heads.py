@@ -67,3 +67,8 @@ def expand_head_mask(
     if head_mask.dim() != 2 or head_mask.shape[0] != num_layers:
         raise ValueError(f"head_mask must be (num_heads,) or ({num_layers}, num_heads), got {tuple(head_mask.shape)}")
     return [m.to(dtype)[None, :, None, None] for m in head_mask]
+
+
+def want_dict(model, return_dict: bool | None) -> bool:
+    """The per-call ``return_dict`` if given, else the config's (HF's precedence)."""
+    return model.config.return_dict if return_dict is None else return_dict

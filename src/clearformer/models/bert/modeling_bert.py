@@ -33,7 +33,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.masks import causal_mask, padding_mask
 from .configuration_bert import BertConfig
-from ..heads import classification_loss, expand_head_mask, qa_loss
+from ..heads import classification_loss, expand_head_mask, qa_loss, want_dict
 
 
 class BertEmbeddings(nn.Module):
@@ -331,9 +331,11 @@ class BertPreTrainedModel(PreTrainedModel):
 class BertModel(BertPreTrainedModel):
     """Returns the sequence output [batch, seq, hidden] and the pooled output [batch, hidden]."""
 
+    embeddings_class: type[nn.Module] = BertEmbeddings
+
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
         super().__init__(config)
-        self.embeddings = BertEmbeddings(config)
+        self.embeddings = self.embeddings_class(config)
         self.encoder = BertEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
         self.post_init()
@@ -344,16 +346,20 @@ class BertModel(BertPreTrainedModel):
     def set_input_embeddings(self, value: nn.Embedding) -> None:
         self.embeddings.word_embeddings = value
 
+    def max_input_length(self) -> int:
+        return self.config.max_position_embeddings
+
     def _check_inputs(self, input_ids, inputs_embeds, attention_mask, past: int) -> tuple[int, int]:
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         shape = tuple(input_ids.shape) if input_ids is not None else tuple(inputs_embeds.shape[:2])
         if len(shape) != 2:
             raise ValueError(f"input_ids must be (batch, seq_len), got shape {shape}")
-        limit = self.config.max_position_embeddings
+        limit = self.max_input_length()
         if shape[1] + past > limit:
             raise ValueError(
-                f"sequence length {shape[1] + past} exceeds max_position_embeddings ({limit}); "
+                f"sequence length {shape[1] + past} exceeds the {limit} positions this model has "
+                f"(max_position_embeddings={self.config.max_position_embeddings}); "
                 f"truncate the input (tokenizer(..., truncation=True, max_length={limit}))"
             )
         validate_attention_mask(shape, attention_mask, past)
@@ -522,7 +528,7 @@ class BertForPreTraining(_MLMTied):
             loss=loss, prediction_logits=scores, seq_relationship_logits=nsp,
             hidden_states=out.hidden_states, attentions=out.attentions,
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForMaskedLM(_MLMTied):
@@ -542,7 +548,7 @@ class BertForMaskedLM(_MLMTied):
             loss=_mlm_loss(logits, labels), logits=logits,
             hidden_states=out.hidden_states, attentions=out.attentions,
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertLMHeadModel(_MLMTied):
@@ -578,7 +584,7 @@ class BertLMHeadModel(_MLMTied):
             loss=loss, logits=logits, past_key_values=out.past_key_values,
             hidden_states=out.hidden_states, attentions=out.attentions, cross_attentions=out.cross_attentions,
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForNextSentencePrediction(BertPreTrainedModel):
@@ -605,7 +611,7 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
         result = NextSentencePredictorOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForSequenceClassification(BertPreTrainedModel):
@@ -626,7 +632,7 @@ class BertForSequenceClassification(BertPreTrainedModel):
         result = SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForMultipleChoice(BertPreTrainedModel):
@@ -653,7 +659,7 @@ class BertForMultipleChoice(BertPreTrainedModel):
         result = MultipleChoiceModelOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForTokenClassification(BertPreTrainedModel):
@@ -676,7 +682,7 @@ class BertForTokenClassification(BertPreTrainedModel):
         result = TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForQuestionAnswering(BertPreTrainedModel):
@@ -700,12 +706,9 @@ class BertForQuestionAnswering(BertPreTrainedModel):
             start_logits=start_logits, end_logits=end_logits,
             hidden_states=out.hidden_states, attentions=out.attentions,
         )
-        return result if _want_dict(self, return_dict) else result.to_tuple()
+        return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 def _classifier_dropout(config: BertConfig) -> float:
     return config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
 
-
-def _want_dict(model: PreTrainedModel, return_dict: bool | None) -> bool:
-    return model.config.return_dict if return_dict is None else return_dict
