@@ -1,1 +1,59 @@
-"""clearformer: a readable transformer stack with Hugging Face names."""
+"""clearformer: a readable, fast transformer stack with Hugging Face names, offline.
+
+``from clearformer import AutoModel, BertModel, ...`` works as with transformers. Names are
+imported on first use (PEP 562) so ``import clearformer`` stays fast and light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, list[str]] = {
+    "configuration_utils": ["PretrainedConfig"],
+    "modeling_utils": ["PreTrainedModel"],
+    "modeling_outputs": ["ModelOutput"],
+    "checkpoint": ["CheckpointError"],
+    "activations": ["ACT2FN", "get_activation"],
+    "nn.cache": ["Cache", "DynamicCache", "EncoderDecoderCache"],
+    "models.auto": [
+        "AutoConfig", "AutoModel", "AutoModelForPreTraining", "AutoModelForMaskedLM",
+        "AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForSequenceClassification",
+        "AutoModelForTokenClassification", "AutoModelForQuestionAnswering",
+        "AutoModelForMultipleChoice", "AutoModelForNextSentencePrediction",
+    ],
+    "models.bert.configuration_bert": ["BertConfig"],
+    "models.bert.modeling_bert": [
+        "BertModel", "BertPreTrainedModel", "BertForPreTraining", "BertForMaskedLM", "BertLMHeadModel",
+        "BertForNextSentencePrediction", "BertForSequenceClassification", "BertForMultipleChoice",
+        "BertForTokenClassification", "BertForQuestionAnswering",
+    ],
+    "models.distilbert.configuration_distilbert": ["DistilBertConfig"],
+    "models.distilbert.modeling_distilbert": [
+        "DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification",
+        "DistilBertForTokenClassification", "DistilBertForQuestionAnswering", "DistilBertForMultipleChoice",
+    ],
+    "models.roberta.configuration_roberta": ["RobertaConfig"],
+    "models.roberta.modeling_roberta": [
+        "RobertaModel", "RobertaForMaskedLM", "RobertaForCausalLM", "RobertaForSequenceClassification",
+        "RobertaForTokenClassification", "RobertaForQuestionAnswering", "RobertaForMultipleChoice",
+    ],
+    "sentence_embedding": ["SentenceEmbedder"],
+}
+
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'clearformer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

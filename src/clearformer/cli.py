@@ -1,0 +1,61 @@
+"""The ``clearformer`` command (also ``python -m clearformer``): one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    return demo.run(args.model)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    """Rewrite a model folder's weights as safetensors (e.g. an old pytorch_model.bin)."""
+    from pathlib import Path
+
+    from . import checkpoint
+    from .hub import resolve_pretrained_dir
+
+    src = resolve_pretrained_dir(args.model)
+    state = checkpoint.read_state_dict(src)
+    out = Path(args.output or src)
+    written = checkpoint.write_state_dict(state, out, safe_serialization=True, max_shard_size=args.max_shard_size)
+    if out != src:
+        import shutil
+
+        for f in src.iterdir():
+            if f.is_file() and f.suffix in (".json", ".txt", ".model") and not f.name.endswith(".index.json"):
+                shutil.copy2(f, out / f.name)
+    print(f"wrote {', '.join(str(p) for p in written)} ({len(state)} tensors)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clearformer", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="embed sentences with the real MiniLM and print a similarity table")
+    p.add_argument("--model", default=None, help="a sentence-transformers folder (default: the packaged MiniLM)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("convert", help="rewrite a model folder's weights as safetensors")
+    p.add_argument("model", help="model folder")
+    p.add_argument("--output", default=None, help="output folder (default: in place)")
+    p.add_argument("--max-shard-size", default="5GB")
+    p.set_defaults(func=_convert)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
