@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from clearformer.tokenization.pre_tokenizers import bytes_to_unicode
 from clearformer.tokenization.trainers import (
     ByteLevelBPETrainer,
     WordPieceTrainer,
     _bert_words,
     _byte_level_words,
-    _bytes_to_unicode,
     train_bpe_merges,
 )
 
@@ -108,7 +108,7 @@ def test_special_tokens_come_first_and_the_alphabet_follows():
         texts
     )
     assert bpe.vocab[:2] == ["<|endoftext|>", "<pad>"]
-    assert bpe.vocab[2:258] == sorted(_bytes_to_unicode().values())
+    assert bpe.vocab[2:258] == sorted(bytes_to_unicode().values())
     assert len(bpe.vocab) == 400 == 258 + len(bpe.merges)
 
 
@@ -155,7 +155,7 @@ def test_byte_level_bpe_files_round_trip_any_text(tmp_path):
     lines = merges_path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "#version: 0.2"
     ranks = {tuple(line.split(" ")): i for i, line in enumerate(lines[1:])}
-    to_byte = {c: b for b, c in _bytes_to_unicode().items()}
+    to_byte = {c: b for b, c in bytes_to_unicode().items()}
     for text in texts[:200] + HARD:
         pieces = [p for w in _byte_level_words(text) for p in apply_merges(w, ranks)]
         assert all(p in vocab for p in pieces)

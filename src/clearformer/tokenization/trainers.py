@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import heapq
 import json
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import regex
+from clearformer.tokenization.normalizers import BertNormalizer
+from clearformer.tokenization.pre_tokenizers import BERT_SPLIT, GPT2_SPLIT, bytes_to_unicode
 
 __all__ = [
     "BpeTrainingResult",
@@ -26,53 +26,26 @@ __all__ = [
     "train_bpe_merges",
 ]
 
-# --- private pre-tokenization helpers (to be replaced by the shared normalizers/pre_tokenizers)
-# BERT splits off every Unicode punctuation mark and every ASCII symbol ($ + < = > ^ ` | ~ are
-# Unicode "symbols", but BERT treats them as punctuation too).
-_BERT_PUNCT = r"\p{P}!-/:-@\[-`{-~"
-_BERT_WORDS = regex.compile(rf"[^\s{_BERT_PUNCT}]+|[{_BERT_PUNCT}]")
-# GPT-2: a contraction suffix; else an optional space plus a run of letters, digits, or other
-# symbols; else whitespace not followed by a non-space (the last space joins the next word).
-_GPT2_WORDS = regex.compile(
-    r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-)
-# The CJK Unified Ideograph blocks BERT puts spaces around (the `tokenizers` library's table).
-_CJK = regex.compile(
-    "([\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\U0002a700-\U0002b73f"
-    "\U0002b740-\U0002b81f\U0002b920-\U0002ceaf\uf900-\ufaff\U0002f800-\U0002fa1f])"
-)
+
+# Pre-tokenization comes from the shared pipeline stages, so a trained vocabulary sees words
+# exactly as the BERT / GPT-2 tokenizers will split them later.
+@lru_cache(maxsize=2)
+def _bert_normalizer(lowercase: bool) -> BertNormalizer:
+    return BertNormalizer(lowercase=lowercase)  # cached: it memoizes per-character work
 
 
 def _bert_words(text: str, lowercase: bool = True) -> list[str]:
-    """BERT's basic tokenizer: drop controls, space out CJK, strip accents + lowercase, split."""
-    text = "".join(
-        " " if ch.isspace() else ch
-        for ch in text
-        if ch not in "\x00\ufffd" and (ch in "\t\n\r" or unicodedata.category(ch)[0] != "C")
-    )
-    text = _CJK.sub(r" \1 ", text)
-    if lowercase:
-        text = unicodedata.normalize("NFD", text)
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    return _BERT_WORDS.findall(text)
-
-
-@lru_cache(maxsize=1)
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's byte -> visible character table: printable Latin-1 bytes stand for themselves,
-    the other 68 bytes (controls, space, NBSP, soft hyphen) move to U+0100 upwards."""
-    visible = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    table = {b: chr(b) for b in visible}
-    for shift, b in enumerate(b for b in range(256) if b not in table):
-        table[b] = chr(0x100 + shift)
-    return table
+    """BERT's basic tokenizer: clean text, space out CJK, strip accents + lowercase, split."""
+    normalized, _ = _bert_normalizer(lowercase).normalize(text)
+    return BERT_SPLIT.findall(normalized)
 
 
 def _byte_level_words(text: str, add_prefix_space: bool = False) -> list[str]:
+    """GPT-2's regex split, each word's UTF-8 bytes shown as printable characters."""
     if add_prefix_space and not text.startswith(" "):
         text = " " + text
-    table = _bytes_to_unicode()
-    return ["".join(table[b] for b in w.encode("utf-8")) for w in _GPT2_WORDS.findall(text)]
+    table = bytes_to_unicode()
+    return ["".join(table[b] for b in w.encode("utf-8")) for w in GPT2_SPLIT.findall(text)]
 
 
 # ------------------------------------------------------------------------------ BPE core
@@ -291,7 +264,7 @@ class ByteLevelBPETrainer:
             counts,
             vocab_size=self.vocab_size,
             special_tokens=self.special_tokens,
-            initial_alphabet=_bytes_to_unicode().values(),
+            initial_alphabet=bytes_to_unicode().values(),
             min_frequency=self.min_frequency,
         )
         return BpeTrainingResult(vocab, merges, list(self.special_tokens))
