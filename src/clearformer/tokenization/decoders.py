@@ -41,7 +41,7 @@ class WordPieceDecoder:
         out = []
         for i, token in enumerate(tokens):
             if i:
-                token = token[len(self.prefix):] if token.startswith(self.prefix) else " " + token
+                token = token[len(self.prefix) :] if token.startswith(self.prefix) else " " + token
             if self.cleanup:
                 # per token, as the `tokenizers` library does (so " do not" is never rewritten)
                 for dirty, clean in _CLEANUPS[:4]:
@@ -59,7 +59,7 @@ def decode_utf8_with_warning(data: bytes) -> str:
     except UnicodeDecodeError as err:
         warnings.warn(
             f"decoded bytes are not valid UTF-8 (first bad byte at position {err.start}: "
-            f"{data[err.start:err.end]!r}); invalid sequences were replaced with U+FFFD. This "
+            f"{data[err.start : err.end]!r}); invalid sequences were replaced with U+FFFD. This "
             "happens when ids cut a multi-byte character in two, e.g. a window boundary.",
             UnicodeWarning,
             stacklevel=3,
@@ -79,4 +79,9 @@ class ByteLevelDecoder:
         return decode_utf8_with_warning(bytes(data))
 
     def to_dict(self) -> dict:
-        return {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+        return {
+            "type": "ByteLevel",
+            "add_prefix_space": True,
+            "trim_offsets": True,
+            "use_regex": True,
+        }

@@ -41,7 +41,7 @@ def is_chinese_char(ch: str) -> bool:
 
 
 def is_control(ch: str) -> bool:
-    """Other-category characters (Cc, Cf, Cs, Co, Cn) except tab/newline/return, as BERT counts them."""
+    """Other-category characters (Cc, Cf, Cs, Co, Cn) except tab, newline and return."""
     if ch in "\t\n\r":
         return False
     return unicodedata.category(ch).startswith("C")

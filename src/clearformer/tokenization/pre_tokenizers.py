@@ -81,3 +81,15 @@ class ByteLevelPreTokenizer:
             "trim_offsets": True,
             "use_regex": self.use_regex,
         }
+
+
+class WhitespaceSplit:
+    """Split on whitespace only (BERT with do_basic_tokenize=False)."""
+
+    _pattern = regex.compile(r"[^\p{White_Space}]+")
+
+    def split(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for m in self._pattern.finditer(text)]
+
+    def to_dict(self) -> dict:
+        return {"type": "WhitespaceSplit"}

@@ -106,8 +106,10 @@ class RobertaProcessing(TemplateProcessing):
     def adjust(self, encoding: Encoding, sequence: int) -> Encoding:
         if not self.trim_offsets:
             return encoding
-        offsets = [trim_offset(tok, off, i, self.add_prefix_space)
-                   for i, (tok, off) in enumerate(zip(encoding.tokens, encoding.offsets))]
+        offsets = [
+            trim_offset(tok, off, i, self.add_prefix_space)
+            for i, (tok, off) in enumerate(zip(encoding.tokens, encoding.offsets))
+        ]
         return Encoding(encoding.ids, encoding.tokens, offsets, encoding.words)
 
     def to_dict(self) -> dict:

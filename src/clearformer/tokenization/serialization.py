@@ -1,0 +1,271 @@
+"""Saving and loading tokenizers: vocab files, tokenizer_config.json, special_tokens_map.json and
+tokenizer.json (the `tokenizers` library's format, so transformers 5.24 and ``tokenizers`` load
+what we write, and we load what they write). Offline only: names resolve through
+``clearformer.hub.resolve_pretrained_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..hub import resolve_pretrained_dir
+from .added_tokens import AddedToken
+from .bpe import BPE
+from .decoders import ByteLevelDecoder, WordPieceDecoder
+from .normalizers import BertNormalizer
+from .pipeline import Pipeline
+from .pre_tokenizers import BertPreTokenizer, ByteLevelPreTokenizer, WhitespaceSplit
+from .processors import RobertaProcessing, TemplateProcessing, bert_processing
+from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
+from .wordpiece import WordPiece
+
+SUPPORTED = {
+    "model": ("WordPiece", "BPE"),
+    "normalizer": ("BertNormalizer", None),
+    "pre_tokenizer": ("BertPreTokenizer", "ByteLevel", "WhitespaceSplit"),
+    "post_processor": ("TemplateProcessing", "BertProcessing", "RobertaProcessing", "ByteLevel"),
+    "decoder": ("WordPiece", "ByteLevel"),
+}
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}, line {err.lineno}, column {err.colno}: {err.msg}") from err
+
+
+# ---------------------------------------------------------------- tokenizer.json -> Pipeline
+def _unsupported(part: str, value) -> ValueError:
+    kind = value.get("type") if isinstance(value, dict) else value
+    return ValueError(
+        f"tokenizer.json {part} of type {kind!r} is not supported by clearformer's Python "
+        f"tokenizers (supported: {SUPPORTED[part]}); load with use_fast=True to use the "
+        "`tokenizers` package for it"
+    )
+
+
+def _template(items: list[dict]) -> list[tuple[str, int]]:
+    out = []
+    for item in items:
+        ((kind, spec),) = item.items()
+        out.append((spec["id"], spec["type_id"]))
+    return out
+
+
+def pipeline_from_json(spec: dict) -> Pipeline:
+    m = spec["model"]
+    if m.get("type") == "WordPiece" or (
+        m.get("type") is None and "continuing_subword_prefix" in m and "merges" not in m
+    ):
+        model = WordPiece(
+            m["vocab"],
+            m.get("unk_token", "[UNK]"),
+            m.get("continuing_subword_prefix", "##"),
+            m.get("max_input_chars_per_word", 100),
+        )
+    elif m.get("type") == "BPE" or "merges" in m:
+        merges = [tuple(p) if isinstance(p, list) else tuple(p.split(" ", 1)) for p in m["merges"]]
+        model = BPE(m["vocab"], merges)
+    else:
+        raise _unsupported("model", m)
+    n = spec.get("normalizer")
+    if n is None:
+        normalizer = None
+    elif n.get("type") == "BertNormalizer":
+        normalizer = BertNormalizer(
+            n.get("clean_text", True),
+            n.get("handle_chinese_chars", True),
+            n.get("strip_accents"),
+            n.get("lowercase", True),
+        )
+    else:
+        raise _unsupported("normalizer", n)
+    p = spec.get("pre_tokenizer") or {}
+    if p.get("type") == "BertPreTokenizer":
+        pre = BertPreTokenizer()
+    elif p.get("type") == "ByteLevel":
+        pre = ByteLevelPreTokenizer(p.get("add_prefix_space", False), p.get("use_regex", True))
+    elif p.get("type") == "WhitespaceSplit":
+        pre = WhitespaceSplit()
+    else:
+        raise _unsupported("pre_tokenizer", p)
+    pp = spec.get("post_processor") or {"type": "ByteLevel"}
+    kind = pp.get("type")
+    if kind == "TemplateProcessing":
+        specials = {k: v["ids"][0] for k, v in pp.get("special_tokens", {}).items()}
+        processor = TemplateProcessing(_template(pp["single"]), _template(pp["pair"]), specials)
+    elif kind == "BertProcessing":
+        processor = bert_processing(tuple(pp["cls"]), tuple(pp["sep"]))
+    elif kind == "RobertaProcessing":
+        processor = RobertaProcessing(
+            tuple(pp["cls"]),
+            tuple(pp["sep"]),
+            pp.get("trim_offsets", True),
+            pp.get("add_prefix_space", False),
+        )
+    elif kind == "ByteLevel":
+        processor = TemplateProcessing([("A", 0)], [("A", 0), ("B", 0)])
+    else:
+        raise _unsupported("post_processor", pp)
+    d = spec.get("decoder") or {}
+    if d.get("type") == "WordPiece":
+        decoder = WordPieceDecoder(d.get("prefix", "##"), d.get("cleanup", True))
+    elif d.get("type") == "ByteLevel":
+        decoder = ByteLevelDecoder()
+    else:
+        raise _unsupported("decoder", d)
+    pipeline = Pipeline(model, normalizer, pre, processor, decoder)
+    for entry in spec.get("added_tokens", []):
+        token = AddedToken(
+            entry["content"],
+            entry.get("single_word", False),
+            entry.get("lstrip", False),
+            entry.get("rstrip", False),
+            entry.get("normalized"),
+            entry.get("special", False),
+        )
+        pipeline.added.add(token, entry["id"])
+    pipeline.refresh_added_tokens()
+    return pipeline
+
+
+def pipeline_to_json(pipeline: Pipeline) -> dict:
+    """The tokenizer.json dict the `tokenizers` library reads (no padding/truncation preset)."""
+    added = [t.to_dict(i) for i, t in sorted(pipeline.added.tokens.items())]
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": pipeline.normalizer.to_dict() if pipeline.normalizer is not None else None,
+        "pre_tokenizer": pipeline.pre_tokenizer.to_dict(),
+        "post_processor": pipeline.post_processor.to_dict(),
+        "decoder": pipeline.decoder.to_dict(),
+        "model": pipeline.model.to_dict(),
+    }
+
+
+# ---------------------------------------------------------------- saving
+def _token_json(value):
+    return str(value) if value is not None else None
+
+
+def save_tokenizer(tokenizer, save_directory) -> tuple[str, ...]:
+    folder = Path(save_directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = list(tokenizer.pipeline.model.save(folder))
+    config = {"tokenizer_class": type(tokenizer).__name__.removesuffix("Fast")}
+    config.update(tokenizer.config_kwargs() if hasattr(tokenizer, "config_kwargs") else {})
+    for name in SPECIAL_TOKENS_ATTRIBUTES:
+        config[name] = _token_json(tokenizer._special_tokens.get(name))
+    if tokenizer.additional_special_tokens:
+        config["additional_special_tokens"] = tokenizer.additional_special_tokens
+    config["model_max_length"] = tokenizer.model_max_length
+    config["padding_side"] = tokenizer.padding_side
+    config["truncation_side"] = tokenizer.truncation_side
+    config["clean_up_tokenization_spaces"] = tokenizer.clean_up_tokenization_spaces
+    config["model_input_names"] = list(tokenizer.model_input_names)
+    config["added_tokens_decoder"] = {
+        str(i): {k: v for k, v in t.to_dict().items()}
+        for i, t in tokenizer.added_tokens_decoder.items()
+    }
+    paths = {
+        "tokenizer_config.json": config,
+        "special_tokens_map.json": tokenizer.special_tokens_map,
+        "tokenizer.json": pipeline_to_json(tokenizer.pipeline),
+    }
+    for name, content in paths.items():
+        path = folder / name
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        files.append(str(path))
+    return tuple(files)
+
+
+# ---------------------------------------------------------------- loading
+def _as_token(value):
+    if isinstance(value, dict) and "content" in value:
+        return AddedToken(
+            value["content"],
+            value.get("single_word", False),
+            value.get("lstrip", False),
+            value.get("rstrip", False),
+            value.get("normalized"),
+            value.get("special", True),
+        )
+    return value
+
+
+_IGNORED_CONFIG_KEYS = {
+    "tokenizer_class",
+    "added_tokens_decoder",
+    "name_or_path",
+    "auto_map",
+    "backend",
+    "is_local",
+    "local_files_only",
+    "processor_class",
+    "tokenizer_file",
+    "use_fast",
+    "special_tokens_map_file",
+    "extra_special_tokens",
+    "add_bos_token",
+    "add_eos_token",
+    "clean_up_tokenization_spaces",
+}
+
+
+def read_tokenizer_config(folder: Path) -> dict:
+    config = {}
+    if (folder / "tokenizer_config.json").is_file():
+        config = read_json(folder / "tokenizer_config.json")
+    if (folder / "special_tokens_map.json").is_file():
+        for key, value in read_json(folder / "special_tokens_map.json").items():
+            config.setdefault(key, value)
+    return config
+
+
+def load_tokenizer(cls, name_or_path, **kwargs):
+    folder = resolve_pretrained_dir(name_or_path)
+    config = read_tokenizer_config(folder)
+    init = {k: _as_token(v) for k, v in config.items() if k not in _IGNORED_CONFIG_KEYS}
+    init["clean_up_tokenization_spaces"] = bool(config.get("clean_up_tokenization_spaces", False))
+    if isinstance(init.get("additional_special_tokens"), list):
+        init["additional_special_tokens"] = [
+            _as_token(t) for t in init["additional_special_tokens"]
+        ]
+    init.update(kwargs)
+    init["name_or_path"] = str(name_or_path)
+    json_file = folder / "tokenizer.json"
+    vocab_files = {k: folder / v for k, v in cls.vocab_files_names.items()}
+    have_vocab = bool(vocab_files) and all(p.is_file() for p in vocab_files.values())
+    if json_file.is_file() and "_pipeline" not in init:
+        try:
+            pipeline = pipeline_from_json(read_json(json_file))
+        except ValueError:
+            if not have_vocab:
+                raise
+        else:
+            init["_pipeline"] = pipeline
+            if init.get("never_split"):
+                pipeline.set_never_split(init["never_split"])
+    if "_pipeline" not in init:
+        if not have_vocab:
+            missing = [str(p) for p in vocab_files.values() if not p.is_file()]
+            raise FileNotFoundError(
+                f"{folder} has neither tokenizer.json nor the vocabulary files "
+                f"{cls.__name__} needs (missing: {', '.join(missing)})"
+            )
+        init.update({k: str(p) for k, p in vocab_files.items()})
+    tokenizer = cls(**init)
+    for token_id, entry in config.get("added_tokens_decoder", {}).items():
+        token = _as_token(entry)
+        if token.content not in tokenizer.pipeline.added.ids:
+            tokenizer.pipeline.added.add(token, int(token_id))
+    if (folder / "added_tokens.json").is_file():
+        for content, token_id in read_json(folder / "added_tokens.json").items():
+            if content not in tokenizer.pipeline.added.ids:
+                tokenizer.pipeline.added.add(AddedToken(content), int(token_id))
+    tokenizer.pipeline.refresh_added_tokens()
+    return tokenizer
