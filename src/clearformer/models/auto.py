@@ -144,7 +144,14 @@ class _AutoModel:
         MODEL_MAPPINGS[cls.task][config_class.model_type] = model_class
 
 
+# from_pretrained's own arguments; never config overrides even where a config field shares the name.
+_LOADER_ARGS = {"dtype", "torch_dtype", "device", "device_map", "ignore_mismatched_sizes",
+                "output_loading_info", "attn_implementation", "state_dict"}
+
+
 def _is_config_key(key: str, name_or_path: str | os.PathLike) -> bool:
+    if key in _LOADER_ARGS:
+        return False
     data, _ = PretrainedConfig.read_config_file(name_or_path)
     config_cls = AutoConfig.config_class_for(data.get("model_type"))
     return key in config_cls.field_names() or key in config_cls.attribute_map or key == "num_labels"
