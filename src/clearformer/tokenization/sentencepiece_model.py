@@ -260,6 +260,15 @@ def load_sentencepiece_model(path: str | Path) -> ModelProto:
     return parse_sentencepiece_model(path.read_bytes(), source=str(path))
 
 
+def _first_utf8_byte(ch: str) -> int:
+    cp = ord(ch)
+    if cp < 0x80:
+        return cp
+    if cp < 0x800:
+        return 0xC0 | cp >> 6
+    return 0xE0 | cp >> 12 if cp < 0x10000 else 0xF0 | cp >> 18
+
+
 class PrecompiledCharsmap:
     """The ``precompiled_charsmap`` of a NormalizerSpec: longest-prefix string replacements.
 
@@ -281,6 +290,9 @@ class PrecompiledCharsmap:
         self._strings = blob[4 + trie_size :]
         # Bytes that can begin a key: everything else is copied without walking the trie.
         self.first_bytes = frozenset(b for b in range(1, 256) if self._child(0, b) is not None)
+        # Per character: (its replacement or None, the first bytes of the next character with
+        # which some longer key continues) - so "e" only walks the trie when a mark follows.
+        self._char_cache: dict[str, tuple[str | None, frozenset[int]]] = {}
 
     def _child(self, node: int, label: int) -> int | None:
         units = self._units
@@ -291,6 +303,41 @@ class PrecompiledCharsmap:
         if child >= len(units) or (units[child] & 0x800000FF) != label:
             return None
         return child
+
+    def _char_entry(self, ch: str) -> tuple[str | None, frozenset[int]]:
+        key = ch.encode("utf-8")
+        node: int | None = 0
+        for byte in key:
+            node = self._child(node, byte)
+            if node is None:
+                entry = (None, frozenset())
+                break
+        else:
+            match = self.lookup(key, 0)
+            replacement = match[1].decode("utf-8") if match and match[0] == len(key) else None
+            longer = frozenset(b for b in range(1, 256) if self._child(node, b) is not None)
+            entry = (replacement, longer)
+        self._char_cache[ch] = entry
+        return entry
+
+    def normalize(self, text: str) -> str:
+        """Replace, left to right, the longest key at each position (else keep the character)."""
+        out, pos, size, cache = [], 0, len(text), self._char_cache
+        while pos < size:
+            ch = text[pos]
+            replacement, longer = cache.get(ch) or self._char_entry(ch)
+            if longer and pos + 1 < size and _first_utf8_byte(text[pos + 1]) in longer:
+                # Rare: a multi-character key may start here (e.g. a letter + combining mark).
+                # Keys are short; 32 characters of context is far more than any key needs.
+                window = text[pos : pos + 32].encode("utf-8")
+                match = self.lookup(window, 0)
+                if match is not None:
+                    out.append(match[1].decode("utf-8"))
+                    pos += len(window[: match[0]].decode("utf-8"))
+                    continue
+            out.append(ch if replacement is None else replacement)
+            pos += 1
+        return "".join(out)
 
     def lookup(self, text: bytes, start: int) -> tuple[int, bytes] | None:
         """Longest key at ``text[start:]``: (key length in bytes, replacement) or None."""

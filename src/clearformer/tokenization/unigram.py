@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import struct
 import unicodedata
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +84,7 @@ class SentencePieceNormalizer:
 
     def _map(self, text: str) -> str:
         if self.charsmap is not None:
-            return self._map_charsmap(text)
+            return self.charsmap.normalize(text)
         if self.rule.startswith("nmt_"):
             text = text.translate(_NMT_EXTRA)
         if self.rule != "identity":
@@ -90,22 +92,6 @@ class SentencePieceNormalizer:
             parts = text.split("\uff5e") if self.rule.startswith("nmt_") else [text]
             text = "\uff5e".join(unicodedata.normalize("NFKC", part) for part in parts)
         return text.casefold() if self.rule.endswith("_cf") else text
-
-    def _map_charsmap(self, text: str) -> str:
-        data, charsmap = text.encode("utf-8"), self.charsmap
-        first_bytes, out, pos, copied_from = charsmap.first_bytes, bytearray(), 0, 0
-        while pos < len(data):
-            match = charsmap.lookup(data, pos) if data[pos] in first_bytes else None
-            if match is None:
-                pos += 1
-                while pos < len(data) and data[pos] & 0xC0 == 0x80:  # rest of this character
-                    pos += 1
-                continue
-            out += data[copied_from:pos] + match[1]
-            pos += match[0]
-            copied_from = pos
-        out += data[copied_from:]
-        return out.decode("utf-8")
 
     def _map_unprotected(self, text: str) -> str:
         if self._protected is None:
@@ -218,7 +204,12 @@ class UnigramModel:
                 # the best piece score, minus 0.1 (about -0.1 in practice; see max_score).
                 score = len(p.piece.encode("utf-8")) * self.max_score - 0.1
                 self._matchable[p.piece] = (i, _float32(score))
-        self._prefixes = {k[:n] for k in self._matchable for n in range(1, len(k) + 1)}
+        # One dict answers both "is this a piece?" (id, score) and "can a piece start like
+        # this?" (None), so the lattice stops growing a candidate at the first dead end.
+        self._lattice: dict[str, tuple[int, float] | None] = dict.fromkeys(
+            (k[:n] for k in self._matchable for n in range(1, len(k))), None
+        )
+        self._lattice.update(self._matchable)
         self._max_len = max(map(len, self._matchable), default=1)
 
     # ----------------------------------------------------------------------------- loading
@@ -307,30 +298,27 @@ class UnigramModel:
         Forward pass in the order sentencepiece uses (start ascending, then length ascending,
         a later candidate only wins when strictly better), so equal-score ties agree.
         """
-        size, matchable, prefixes = len(normalized), self._matchable, self._prefixes
-        best_score = [0.0] + [None] * size  # best path score ending at each position
-        back: list[tuple[int, int] | None] = [None] * (size + 1)  # (start, id) of last piece
+        size, lattice, max_len = len(normalized), self._lattice, self._max_len
+        best = [0.0] + [-math.inf] * size  # best path score ending at each position
+        back: list[tuple[int, int]] = [(0, -1)] * (size + 1)  # (start, id) of the last piece
         unk = -1 if self.settings.unk_id is None else self.settings.unk_id
+        f32 = array("f", [0.0])  # sums are rounded to float32, as sentencepiece adds floats
         for start in range(size):
-            base = best_score[start]
-            if base is None:
-                continue
-            has_single = False
-            for end in range(start + 1, min(size, start + self._max_len) + 1):
-                sub = normalized[start:end]
-                if sub not in prefixes:
+            base, has_single = best[start], False
+            for end in range(start + 1, min(size, start + max_len) + 1):
+                entry = lattice.get(normalized[start:end], False)
+                if entry is False:  # no piece starts with this text: stop growing
                     break
-                entry = matchable.get(sub)
-                if entry is None:
+                if entry is None:  # only a prefix of longer pieces
                     continue
-                score = _float32(base + entry[1])
-                if best_score[end] is None or score > best_score[end]:
-                    best_score[end], back[end] = score, (start, entry[0])
+                f32[0] = base + entry[1]
+                if f32[0] > best[end]:
+                    best[end], back[end] = f32[0], (start, entry[0])
                 has_single = has_single or end == start + 1
             if not has_single:
-                score = _float32(base + self._unk_score)
-                if best_score[start + 1] is None or score > best_score[start + 1]:
-                    best_score[start + 1], back[start + 1] = score, (start, unk)
+                f32[0] = base + self._unk_score
+                if f32[0] > best[start + 1]:
+                    best[start + 1], back[start + 1] = f32[0], (start, unk)
         path, end = [], size
         while end > 0:
             start, index = back[end]
