@@ -8,6 +8,7 @@ set; a tokenizer.json built with the ``tokenizers`` library must give the same p
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,68 @@ def test_piece_id_lookups_round_trip(corpus_file, tmp_path):
     assert ours.piece_to_id("never-a-piece") == sp.piece_to_id("never-a-piece") == 0
     with pytest.raises(IndexError, match="outside the vocabulary"):
         ours.id_to_piece(ours.vocab_size)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _with_piece_types(data: bytes, new_types: dict[int, int]) -> bytes:
+    """Re-serialize a .model file with some pieces' type field replaced (a test-only writer)."""
+    out, pos, index = bytearray(), 0, 0
+    while pos < len(data):
+        key_end = pos + 1
+        length, start = 0, key_end
+        for shift in range(0, 64, 7):
+            byte = data[start]
+            start += 1
+            length |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+        body = data[start : start + length]
+        if data[pos] == 0x0A and index in new_types:  # field 1 (a piece), length-delimited
+            # Drop any existing type field (tag 0x18) and append the new one.
+            name_len = body[1]
+            kept = body[: 2 + name_len] + body[2 + name_len : 2 + name_len + 5]
+            body = kept + b"\x18" + _varint(new_types[index])
+            out += data[pos:key_end] + _varint(len(body)) + body
+        else:
+            out += data[pos : start + length]
+        index += data[pos] == 0x0A
+        pos = start + length
+    return bytes(out)
+
+
+def test_unused_pieces_are_never_produced(corpus_file, tmp_path):
+    prefix = tmp_path / "unused"
+    spm.SentencePieceTrainer.train(
+        input=str(corpus_file),
+        model_prefix=str(prefix),
+        model_type="unigram",
+        vocab_size=300,
+        minloglevel=2,
+        num_threads=1,
+        hard_vocab_limit=False,
+    )
+    original = spm.SentencePieceProcessor(model_file=f"{prefix}.model")
+    lines = corpus_file.read_text(encoding="utf-8").splitlines()[:200]
+    # Mark the pieces most used on these lines (single characters included) as UNUSED.
+    used = Counter(i for text in lines for i in original.encode(text))
+    unused = {i: 5 for i, _ in used.most_common(12) if not original.is_unknown(i)}
+    path = tmp_path / "with_unused.model"
+    path.write_bytes(_with_piece_types((tmp_path / "unused.model").read_bytes(), unused))
+    sp = spm.SentencePieceProcessor(model_file=str(path))
+    assert all(sp.is_unused(i) for i in unused)
+    ours = UnigramModel.from_sentencepiece(path)
+    for text in lines + OPTION_TEXTS:
+        ids = sp.encode(text)
+        assert not set(ids) & set(unused)
+        assert ours.encode(text) == ids, text
+        assert ours.encode_to_pieces(text) == sp.encode(text, out_type=str), text
+        assert ours.decode(ids) == sp.decode(ids), text
+    assert ours.decode([*unused, 5, *unused]) == sp.decode([*unused, 5, *unused])
