@@ -54,8 +54,7 @@ def run_legacy(python: Path, script: str, *args: str, timeout: int = 600) -> str
     """Run ``script`` under the legacy oracle; fail the test with its stderr if it fails."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["HF_HUB_OFFLINE"] = "1"
-    proc = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    proc = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         pytest.fail(f"legacy oracle failed:\n{proc.stderr[-4000:]}")
     return proc.stdout

@@ -77,6 +77,7 @@ def test_prefix_is_added_and_stripped(oracle_mlm, tmp_path):
     base = transformers.BertModel(oracle_config("bert")).eval()
     base.save_pretrained(tmp_path / "base")
     from safetensors.torch import load_file
+
     assert not any(k.startswith("bert.") for k in load_file(tmp_path / "base" / "model.safetensors"))
     head = clearformer.BertForSequenceClassification.from_pretrained(tmp_path / "base")
     assert torch.equal(head.bert.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
@@ -99,8 +100,10 @@ def test_new_head_is_reported(tmp_path, caplog):
 
 def test_legacy_gamma_beta_names_load(oracle_mlm, tmp_path):
     ref, folder = oracle_mlm
-    state = {k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"): v
-             for k, v in ref.state_dict().items()}
+    state = {
+        k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"): v
+        for k, v in ref.state_dict().items()
+    }
     assert any(k.endswith("gamma") for k in state)
     out = tmp_path / "legacy"
     out.mkdir()
@@ -118,6 +121,7 @@ def test_unexplained_keys_raise_naming_them(oracle_mlm, tmp_path):
     out.mkdir()
     (out / "config.json").write_text((folder / "config.json").read_text())
     from safetensors.torch import save_file
+
     tied = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
     save_file({k: v.clone() for k, v in state.items() if k not in tied}, out / "model.safetensors")
     with pytest.raises(CheckpointError) as e:
@@ -169,8 +173,9 @@ def test_pickle_with_code_is_refused(oracle_mlm, tmp_path):
 def test_missing_weights_and_config_name_the_paths(tmp_path):
     with pytest.raises(OSError, match="config.json"):
         clearformer.AutoModel.from_pretrained(tmp_path)
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 32,
-                                                        "num_attention_heads": 4}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model_type": "bert", "hidden_size": 32, "num_attention_heads": 4})
+    )
     with pytest.raises(CheckpointError, match="model.safetensors"):
         clearformer.AutoModel.from_pretrained(tmp_path)
 

@@ -10,8 +10,14 @@ from clearformer import AutoConfig, BertConfig, DistilBertConfig
 
 
 def test_unknown_keys_survive_a_round_trip(tmp_path):
-    data = {"model_type": "bert", "hidden_size": 48, "num_attention_heads": 4,
-            "gradient_checkpointing": False, "my_custom_key": [1, 2, {"x": "y"}], "_name_or_path": "x"}
+    data = {
+        "model_type": "bert",
+        "hidden_size": 48,
+        "num_attention_heads": 4,
+        "gradient_checkpointing": False,
+        "my_custom_key": [1, 2, {"x": "y"}],
+        "_name_or_path": "x",
+    }
     (tmp_path / "config.json").write_text(json.dumps(data))
     config = AutoConfig.from_pretrained(tmp_path)
     assert isinstance(config, BertConfig) and config.hidden_size == 48

@@ -21,7 +21,11 @@ from clearformer.nn import (
 
 def test_eager_and_sdpa_agree_with_masks_and_different_lengths():
     g = torch.Generator().manual_seed(0)
-    q, k, v = torch.randn(2, 4, 12, 8, generator=g), torch.randn(2, 4, 10, 8, generator=g), torch.randn(2, 4, 10, 8, generator=g)
+    q, k, v = (
+        torch.randn(2, 4, 12, 8, generator=g),
+        torch.randn(2, 4, 10, 8, generator=g),
+        torch.randn(2, 4, 10, 8, generator=g),
+    )
     mask = padding_mask(torch.tensor([[1] * 10, [1] * 7 + [0] * 3]), torch.float32)
     a, w = attention(q, k, v, mask, need_weights=True)
     b, none = attention(q, k, v, mask)

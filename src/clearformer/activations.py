@@ -59,9 +59,7 @@ def get_activation(name: str) -> nn.Module:
     try:
         return _ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; known: {', '.join(sorted(_ACTIVATIONS))}"
-        ) from None
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(sorted(_ACTIVATIONS))}") from None
 
 
 class _ActivationTable(dict):

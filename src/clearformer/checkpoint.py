@@ -208,9 +208,7 @@ def reconcile(
         if _matches(key, ignore_unexpected):
             continue
         # Weights of a head this model does not have (a pre-training checkpoint into BertModel).
-        if not key.startswith(prefix + ".") and not is_head_model:
-            info.unused.append(key)
-        elif is_head_model and not key.startswith(prefix + "."):
+        if not key.startswith(prefix + ".") and not is_head_model or is_head_model and not key.startswith(prefix + "."):
             info.unused.append(key)
         else:
             bad_unexpected.append(key)
@@ -283,9 +281,9 @@ def write_state_dict(
         (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME) if safe_serialization else (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)
     )
     stem, ext = single.rsplit(".", 1)
-    names = [single] if len(shards) == 1 else [
-        f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{ext}" for i in range(len(shards))
-    ]
+    names = (
+        [single] if len(shards) == 1 else [f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{ext}" for i in range(len(shards))]
+    )
     written = []
     for name, shard in zip(names, shards):
         path = folder / name

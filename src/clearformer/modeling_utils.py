@@ -23,9 +23,15 @@ from .hub import resolve_pretrained_dir
 logger = logging.getLogger(__name__)
 
 _DTYPES = {
-    "float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
-    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
-    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float64": torch.float64,
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "float": torch.float32,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "float64": torch.float64,
 }
 
 
@@ -126,8 +132,11 @@ class PreTrainedModel(nn.Module):
         if pad_to_multiple_of:
             new_num_tokens = -(-new_num_tokens // pad_to_multiple_of) * pad_to_multiple_of
         new = nn.Embedding(
-            new_num_tokens, old.embedding_dim, padding_idx=old.padding_idx,
-            device=old.weight.device, dtype=old.weight.dtype,
+            new_num_tokens,
+            old.embedding_dim,
+            padding_idx=old.padding_idx,
+            device=old.weight.device,
+            dtype=old.weight.dtype,
         )
         self._init_weights(new)
         n = min(old.num_embeddings, new_num_tokens)
@@ -286,12 +295,17 @@ def _report(model_name: str, source: str, info: checkpoint.LoadingInfo) -> None:
         logger.warning(
             "%s: these weights are not in %s and were newly initialised: %s. This is expected when a "
             "new head is put on a base checkpoint; train the model before using its predictions.",
-            model_name, source, ", ".join(info.newly_initialized),
+            model_name,
+            source,
+            ", ".join(info.newly_initialized),
         )
     if info.unused:
         logger.info(
             "%s: %d weights of %s belong to a head this model does not have and were not used: %s",
-            model_name, len(info.unused), source, ", ".join(info.unused[:8]),
+            model_name,
+            len(info.unused),
+            source,
+            ", ".join(info.unused[:8]),
         )
 
 

@@ -75,8 +75,11 @@ class SentenceEmbedder:
         out = []
         for start in range(0, len(sentences), batch_size):
             batch = self.tokenizer(
-                sentences[start : start + batch_size], padding=True, truncation=True,
-                max_length=self.max_length, return_tensors="pt",
+                sentences[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
             ).to(self.model.device)
             hidden = self.model(**batch).last_hidden_state
             vectors = pool(hidden, batch["attention_mask"], self.modes)

@@ -30,7 +30,7 @@ def max_diff(a, b) -> float:
 def compare_outputs(ref, ours, atol: float = 1e-5) -> dict[str, float]:
     """Every tensor field the oracle returned must be in ours and equal within atol."""
     diffs = {}
-    for key in ref.keys():
+    for key in ref:
         value = ref[key]
         if not isinstance(value, (torch.Tensor, tuple)) or (isinstance(value, tuple) and not value):
             continue

@@ -10,8 +10,19 @@ from clearformer import BertConfig, BertModel, DistilBertConfig, DistilBertModel
 
 
 def tiny(**kw) -> BertConfig:
-    return BertConfig(**{**dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=4,
-                                intermediate_size=37, vocab_size=50, max_position_embeddings=16), **kw})
+    return BertConfig(
+        **{
+            **dict(
+                hidden_size=32,
+                num_hidden_layers=1,
+                num_attention_heads=4,
+                intermediate_size=37,
+                vocab_size=50,
+                max_position_embeddings=16,
+            ),
+            **kw,
+        }
+    )
 
 
 def test_heads_must_divide_width_and_the_error_names_both_numbers():

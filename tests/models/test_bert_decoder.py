@@ -31,8 +31,15 @@ def _batch():
 def test_decoder_with_cross_attention_matches_oracle(decoder_pair):
     ref, ours = decoder_pair
     ids, enc, enc_mask = _batch()
-    kw = dict(input_ids=ids, encoder_hidden_states=enc, encoder_attention_mask=enc_mask, labels=ids,
-              output_attentions=True, output_hidden_states=True, use_cache=False)
+    kw = dict(
+        input_ids=ids,
+        encoder_hidden_states=enc,
+        encoder_attention_mask=enc_mask,
+        labels=ids,
+        output_attentions=True,
+        output_hidden_states=True,
+        use_cache=False,
+    )
     with torch.no_grad():
         diffs = compare_outputs(ref(**kw), ours(**kw))
     assert {"loss", "logits", "attentions", "cross_attentions"} <= set(diffs)
@@ -60,8 +67,9 @@ def test_cache_matches_oracle_cache_step(decoder_pair):
         r = ref(ids[:, :5], encoder_hidden_states=enc, encoder_attention_mask=enc_mask, use_cache=True)
         o = ours(ids[:, :5], encoder_hidden_states=enc, encoder_attention_mask=enc_mask, use_cache=True)
         r2 = ref(ids[:, 5:], encoder_hidden_states=enc, encoder_attention_mask=enc_mask, cache=r.cache)
-        o2 = ours(ids[:, 5:], encoder_hidden_states=enc, encoder_attention_mask=enc_mask,
-                  past_key_values=o.past_key_values)
+        o2 = ours(
+            ids[:, 5:], encoder_hidden_states=enc, encoder_attention_mask=enc_mask, past_key_values=o.past_key_values
+        )
     assert (r2.logits - o2.logits).abs().max() < 1e-5
 
 

@@ -27,10 +27,7 @@ HEADS = {
 }
 FAMILIES = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta"}
 CASES = [
-    (family, head)
-    for family, prefix in FAMILIES.items()
-    for head in HEADS
-    if hasattr(transformers, prefix + head)
+    (family, head) for family, prefix in FAMILIES.items() for head in HEADS if hasattr(transformers, prefix + head)
 ]
 
 
@@ -162,10 +159,13 @@ def test_eval_mode_is_deterministic_and_train_mode_is_not(tmp_path):
         assert not torch.equal(model(**inputs).last_hidden_state, model(**inputs).last_hidden_state)
 
 
-@pytest.mark.parametrize("problem_type,labels", [
-    ("regression", torch.tensor([0.5, -1.0, 2.0])),
-    ("multi_label_classification", torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]])),
-])
+@pytest.mark.parametrize(
+    "problem_type,labels",
+    [
+        ("regression", torch.tensor([0.5, -1.0, 2.0])),
+        ("multi_label_classification", torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]])),
+    ],
+)
 def test_sequence_classification_problem_types(problem_type, labels, tmp_path):
     num_labels = 1 if problem_type == "regression" else 3
     torch.manual_seed(0)

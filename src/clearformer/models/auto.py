@@ -26,30 +26,43 @@ _ROBERTA = "clearformer.models.roberta.modeling_roberta:"
 
 # task -> model_type -> class path. A task's table is what AutoModelFor<task> can build.
 MODEL_MAPPINGS: dict[str, dict[str, str]] = {
-    "base": {"bert": _BERT + "BertModel", "distilbert": _DISTIL + "DistilBertModel",
-             "roberta": _ROBERTA + "RobertaModel"},
-    "pretraining": {"bert": _BERT + "BertForPreTraining", "distilbert": _DISTIL + "DistilBertForMaskedLM",
-                    "roberta": _ROBERTA + "RobertaForMaskedLM"},
-    "masked_lm": {"bert": _BERT + "BertForMaskedLM", "distilbert": _DISTIL + "DistilBertForMaskedLM",
-                  "roberta": _ROBERTA + "RobertaForMaskedLM"},
+    "base": {
+        "bert": _BERT + "BertModel",
+        "distilbert": _DISTIL + "DistilBertModel",
+        "roberta": _ROBERTA + "RobertaModel",
+    },
+    "pretraining": {
+        "bert": _BERT + "BertForPreTraining",
+        "distilbert": _DISTIL + "DistilBertForMaskedLM",
+        "roberta": _ROBERTA + "RobertaForMaskedLM",
+    },
+    "masked_lm": {
+        "bert": _BERT + "BertForMaskedLM",
+        "distilbert": _DISTIL + "DistilBertForMaskedLM",
+        "roberta": _ROBERTA + "RobertaForMaskedLM",
+    },
     "causal_lm": {"bert": _BERT + "BertLMHeadModel", "roberta": _ROBERTA + "RobertaForCausalLM"},
     "seq2seq_lm": {},
     "sequence_classification": {
         "bert": _BERT + "BertForSequenceClassification",
         "distilbert": _DISTIL + "DistilBertForSequenceClassification",
-        "roberta": _ROBERTA + "RobertaForSequenceClassification"},
+        "roberta": _ROBERTA + "RobertaForSequenceClassification",
+    },
     "token_classification": {
         "bert": _BERT + "BertForTokenClassification",
         "distilbert": _DISTIL + "DistilBertForTokenClassification",
-        "roberta": _ROBERTA + "RobertaForTokenClassification"},
+        "roberta": _ROBERTA + "RobertaForTokenClassification",
+    },
     "question_answering": {
         "bert": _BERT + "BertForQuestionAnswering",
         "distilbert": _DISTIL + "DistilBertForQuestionAnswering",
-        "roberta": _ROBERTA + "RobertaForQuestionAnswering"},
+        "roberta": _ROBERTA + "RobertaForQuestionAnswering",
+    },
     "multiple_choice": {
         "bert": _BERT + "BertForMultipleChoice",
         "distilbert": _DISTIL + "DistilBertForMultipleChoice",
-        "roberta": _ROBERTA + "RobertaForMultipleChoice"},
+        "roberta": _ROBERTA + "RobertaForMultipleChoice",
+    },
     "next_sentence_prediction": {"bert": _BERT + "BertForNextSentencePrediction"},
 }
 
@@ -80,8 +93,7 @@ class AutoConfig:
     def config_class_for(model_type: str | None, where: str = "") -> type[PretrainedConfig]:
         if model_type not in CONFIG_MAPPING:
             raise ValueError(
-                f"unknown model_type {model_type!r}{where}; clearformer supports: "
-                f"{', '.join(sorted(CONFIG_MAPPING))}"
+                f"unknown model_type {model_type!r}{where}; clearformer supports: {', '.join(sorted(CONFIG_MAPPING))}"
             )
         return _import(CONFIG_MAPPING[model_type])
 
@@ -145,8 +157,16 @@ class _AutoModel:
 
 
 # from_pretrained's own arguments; never config overrides even where a config field shares the name.
-_LOADER_ARGS = {"dtype", "torch_dtype", "device", "device_map", "ignore_mismatched_sizes",
-                "output_loading_info", "attn_implementation", "state_dict"}
+_LOADER_ARGS = {
+    "dtype",
+    "torch_dtype",
+    "device",
+    "device_map",
+    "ignore_mismatched_sizes",
+    "output_loading_info",
+    "attn_implementation",
+    "state_dict",
+}
 
 
 def _is_config_key(key: str, name_or_path: str | os.PathLike) -> bool:

@@ -52,13 +52,13 @@ def qa_loss(
     length = start_logits.shape[1]
     start = start_positions.view(-1).clamp(0, length)
     end = end_positions.view(-1).clamp(0, length)
-    return (F.cross_entropy(start_logits, start, ignore_index=length)
-            + F.cross_entropy(end_logits, end, ignore_index=length)) / 2
+    return (
+        F.cross_entropy(start_logits, start, ignore_index=length)
+        + F.cross_entropy(end_logits, end, ignore_index=length)
+    ) / 2
 
 
-def expand_head_mask(
-    head_mask: torch.Tensor | None, num_layers: int, dtype: torch.dtype
-) -> list[torch.Tensor] | None:
+def expand_head_mask(head_mask: torch.Tensor | None, num_layers: int, dtype: torch.dtype) -> list[torch.Tensor] | None:
     """(H,) or (L, H) with 1 = keep -> a per-layer (1, H, 1, 1) multiplier on attention weights."""
     if head_mask is None:
         return None

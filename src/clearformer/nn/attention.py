@@ -74,7 +74,5 @@ def attention(
         return eager_attention(query, key, value, mask, dropout_p, scale, head_mask)
     if mask is not None and mask.dtype != query.dtype:
         mask = mask.to(query.dtype)
-    context = F.scaled_dot_product_attention(
-        query, key, value, attn_mask=mask, dropout_p=dropout_p, scale=scale
-    )
+    context = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout_p, scale=scale)
     return context, None

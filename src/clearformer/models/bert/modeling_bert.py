@@ -32,8 +32,8 @@ from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.masks import causal_mask, padding_mask
-from .configuration_bert import BertConfig
 from ..heads import classification_loss, expand_head_mask, qa_loss, want_dict
+from .configuration_bert import BertConfig
 
 
 class BertEmbeddings(nn.Module):
@@ -51,9 +51,7 @@ class BertEmbeddings(nn.Module):
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.absolute = config.position_embedding_type == "absolute"
-        self.register_buffer(
-            "position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False
-        )
+        self.register_buffer("position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False)
 
     def forward(
         self,
@@ -158,9 +156,14 @@ class BertSelfAttention(nn.Module):
             bias = self.relative_scores(q, k) * scale
             mask = bias if mask is None else mask + bias
         context, weights = attention(
-            q, k, v, mask,
+            q,
+            k,
+            v,
+            mask,
             dropout_p=self.dropout.p if self.training else 0.0,
-            scale=scale, head_mask=head_mask, need_weights=output_attentions,
+            scale=scale,
+            head_mask=head_mask,
+            need_weights=output_attentions,
             implementation=self.config._attn_implementation,
         )
         return merge_heads(context), weights
@@ -243,8 +246,12 @@ class BertLayer(nn.Module):
                     "build it with is_decoder=True and add_cross_attention=True"
                 )
             hidden_states, cross_weights = self.crossattention(
-                hidden_states, encoder_mask, head_mask, encoder_hidden_states,
-                cache=cache, output_attentions=output_attentions,
+                hidden_states,
+                encoder_mask,
+                head_mask,
+                encoder_hidden_states,
+                cache=cache,
+                output_attentions=output_attentions,
             )
         hidden_states = self.output(self.intermediate(hidden_states), hidden_states)
         return hidden_states, self_weights, cross_weights
@@ -272,8 +279,15 @@ class BertEncoder(nn.Module):
         all_attn = [] if output_attentions else None
         all_cross = [] if output_attentions and encoder_hidden_states is not None else None
         for i, layer in enumerate(self.layer):
-            args = (hidden_states, mask, head_mask[i] if head_mask else None,
-                    encoder_hidden_states, encoder_mask, cache, output_attentions)
+            args = (
+                hidden_states,
+                mask,
+                head_mask[i] if head_mask else None,
+                encoder_hidden_states,
+                encoder_mask,
+                cache,
+                output_attentions,
+            )
             if self.gradient_checkpointing and self.training:
                 hidden_states, attn, cross = checkpoint(layer, *args, use_reentrant=False)
             else:
@@ -405,8 +419,14 @@ class BertModel(BertPreTrainedModel):
         heads = expand_head_mask(head_mask, cfg.num_hidden_layers, dtype)
 
         out = self.encoder(
-            embedding_output, mask, heads, encoder_hidden_states, encoder_mask,
-            cache if use_cache or past else None, output_attentions, output_hidden_states,
+            embedding_output,
+            mask,
+            heads,
+            encoder_hidden_states,
+            encoder_mask,
+            cache if use_cache or past else None,
+            output_attentions,
+            output_hidden_states,
         )
         sequence_output = out.last_hidden_state
         pooled = self.pooler(sequence_output) if self.pooler is not None else None
@@ -475,8 +495,15 @@ class BertPreTrainingHeads(nn.Module):
         return self.predictions(sequence_output), self.seq_relationship(pooled_output)
 
 
-_BASE_ARGS = ("attention_mask", "token_type_ids", "position_ids", "head_mask", "inputs_embeds",
-              "output_attentions", "output_hidden_states")
+_BASE_ARGS = (
+    "attention_mask",
+    "token_type_ids",
+    "position_ids",
+    "head_mask",
+    "inputs_embeds",
+    "output_attentions",
+    "output_hidden_states",
+)
 
 
 def _base_kwargs(kwargs: dict) -> dict:
@@ -525,15 +552,21 @@ class BertForPreTraining(_MLMTied):
         if labels is not None and next_sentence_label is not None:
             loss = _mlm_loss(scores, labels) + F.cross_entropy(nsp.view(-1, 2), next_sentence_label.view(-1))
         result = BertForPreTrainingOutput(
-            loss=loss, prediction_logits=scores, seq_relationship_logits=nsp,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            loss=loss,
+            prediction_logits=scores,
+            seq_relationship_logits=nsp,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 class BertForMaskedLM(_MLMTied):
-    _keys_to_ignore_on_load_unexpected = [r"pooler", *BertPreTrainedModel._keys_to_ignore_on_load_unexpected,
-                                          r"cls\.seq_relationship"]
+    _keys_to_ignore_on_load_unexpected = [
+        r"pooler",
+        *BertPreTrainedModel._keys_to_ignore_on_load_unexpected,
+        r"cls\.seq_relationship",
+    ]
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -545,8 +578,10 @@ class BertForMaskedLM(_MLMTied):
         out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
         logits = self.cls(out.last_hidden_state)
         result = MaskedLMOutput(
-            loss=_mlm_loss(logits, labels), logits=logits,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            loss=_mlm_loss(logits, labels),
+            logits=logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -567,13 +602,26 @@ class BertLMHeadModel(_MLMTied):
         self.post_init()
 
     def forward(
-        self, input_ids=None, labels=None, encoder_hidden_states=None, encoder_attention_mask=None,
-        past_key_values=None, use_cache=None, return_dict=None, cache=None, **kwargs,
+        self,
+        input_ids=None,
+        labels=None,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
+        past_key_values=None,
+        use_cache=None,
+        return_dict=None,
+        cache=None,
+        **kwargs,
     ):
         out = self.bert(
-            input_ids, **_base_kwargs(kwargs), encoder_hidden_states=encoder_hidden_states,
-            encoder_attention_mask=encoder_attention_mask, past_key_values=past_key_values,
-            use_cache=use_cache, cache=cache, return_dict=True,
+            input_ids,
+            **_base_kwargs(kwargs),
+            encoder_hidden_states=encoder_hidden_states,
+            encoder_attention_mask=encoder_attention_mask,
+            past_key_values=past_key_values,
+            use_cache=use_cache,
+            cache=cache,
+            return_dict=True,
         )
         logits = self.cls(out.last_hidden_state)
         loss = None
@@ -581,8 +629,12 @@ class BertLMHeadModel(_MLMTied):
             shifted = logits[:, :-1].float()
             loss = F.cross_entropy(shifted.reshape(-1, shifted.shape[-1]), labels[:, 1:].reshape(-1))
         result = CausalLMOutputWithCrossAttentions(
-            loss=loss, logits=logits, past_key_values=out.past_key_values,
-            hidden_states=out.hidden_states, attentions=out.attentions, cross_attentions=out.cross_attentions,
+            loss=loss,
+            logits=logits,
+            past_key_values=out.past_key_values,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+            cross_attentions=out.cross_attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -590,8 +642,7 @@ class BertLMHeadModel(_MLMTied):
 class BertForNextSentencePrediction(BertPreTrainedModel):
     """Label 0: sentence B follows A; label 1: B is a random sentence."""
 
-    _keys_to_ignore_on_load_unexpected = [*BertPreTrainedModel._keys_to_ignore_on_load_unexpected,
-                                          r"cls\.predictions"]
+    _keys_to_ignore_on_load_unexpected = [*BertPreTrainedModel._keys_to_ignore_on_load_unexpected, r"cls\.predictions"]
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -651,8 +702,9 @@ class BertForMultipleChoice(BertPreTrainedModel):
         if source.dim() < 3:
             raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {tuple(source.shape)}")
         num_choices = source.shape[1]
-        flat = {k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v)
-                for k, v in base.items()}
+        flat = {
+            k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in base.items()
+        }
         out = self.bert(input_ids.flatten(0, 1) if input_ids is not None else None, **flat, return_dict=True)
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
@@ -703,12 +755,13 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         start_logits, end_logits = start_logits.squeeze(-1), end_logits.squeeze(-1)
         result = QuestionAnsweringModelOutput(
             loss=qa_loss(start_logits, end_logits, start_positions, end_positions),
-            start_logits=start_logits, end_logits=end_logits,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
 
 def _classifier_dropout(config: BertConfig) -> float:
     return config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-

@@ -66,8 +66,14 @@ class MultiHeadSelfAttention(nn.Module):
     def forward(self, hidden_states, mask=None, head_mask=None, output_attentions=False):
         q, k, v = (split_heads(lin(hidden_states), self.n_heads) for lin in (self.q_lin, self.k_lin, self.v_lin))
         context, weights = attention(
-            q, k, v, mask, dropout_p=self.dropout.p if self.training else 0.0, head_mask=head_mask,
-            need_weights=output_attentions, implementation=self.config._attn_implementation,
+            q,
+            k,
+            v,
+            mask,
+            dropout_p=self.dropout.p if self.training else 0.0,
+            head_mask=head_mask,
+            need_weights=output_attentions,
+            implementation=self.config._attn_implementation,
         )
         return self.out_lin(merge_heads(context)), weights
 
@@ -148,8 +154,15 @@ class DistilBertModel(DistilBertPreTrainedModel):
         self.embeddings.word_embeddings = value
 
     def forward(
-        self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None, position_ids=None,
-        output_attentions=None, output_hidden_states=None, return_dict=None,
+        self,
+        input_ids=None,
+        attention_mask=None,
+        head_mask=None,
+        inputs_embeds=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        return_dict=None,
     ):
         cfg = self.config
         if (input_ids is None) == (inputs_embeds is None):
@@ -164,20 +177,27 @@ class DistilBertModel(DistilBertPreTrainedModel):
         x = self.embeddings(input_ids, inputs_embeds, position_ids)
         mask = padding_mask(attention_mask, x.dtype) if attention_mask is not None else None
         out = self.transformer(
-            x, mask, expand_head_mask(head_mask, cfg.n_layers, x.dtype),
+            x,
+            mask,
+            expand_head_mask(head_mask, cfg.n_layers, x.dtype),
             cfg.output_attentions if output_attentions is None else output_attentions,
             cfg.output_hidden_states if output_hidden_states is None else output_hidden_states,
         )
         return out if want_dict(self, return_dict) else out.to_tuple()
 
 
-_BASE_ARGS = ("attention_mask", "head_mask", "inputs_embeds", "position_ids",
-              "output_attentions", "output_hidden_states")
+_BASE_ARGS = (
+    "attention_mask",
+    "head_mask",
+    "inputs_embeds",
+    "position_ids",
+    "output_attentions",
+    "output_hidden_states",
+)
 
 
 def _run_base(model, input_ids, kwargs):
     return model.distilbert(input_ids, **{k: kwargs.get(k) for k in _BASE_ARGS}, return_dict=True)
-
 
 
 class DistilBertForMaskedLM(DistilBertPreTrainedModel):
@@ -226,8 +246,10 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         pooled = self.dropout(F.relu(self.pre_classifier(out.last_hidden_state[:, 0])))
         logits = self.classifier(pooled)
         result = SequenceClassifierOutput(
-            loss=classification_loss(self.config, logits, labels), logits=logits,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            loss=classification_loss(self.config, logits, labels),
+            logits=logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -247,8 +269,9 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1), ignore_index=-100)
-        result = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                       attentions=out.attentions)
+        result = TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
 
@@ -268,8 +291,10 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
         start_logits, end_logits = start_logits.squeeze(-1), end_logits.squeeze(-1)
         result = QuestionAnsweringModelOutput(
             loss=qa_loss(start_logits, end_logits, start_positions, end_positions),
-            start_logits=start_logits, end_logits=end_logits,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -288,12 +313,14 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
         if source.dim() < 3:
             raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {tuple(source.shape)}")
         num_choices = source.shape[1]
-        flat = {k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v)
-                for k, v in kwargs.items()}
+        flat = {
+            k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in kwargs.items()
+        }
         out = _run_base(self, input_ids.flatten(0, 1) if input_ids is not None else None, flat)
         pooled = self.dropout(F.relu(self.pre_classifier(out.last_hidden_state[:, 0])))
         logits = self.classifier(pooled).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
-        result = MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                           attentions=out.attentions)
+        result = MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
         return result if want_dict(self, return_dict) else result.to_tuple()

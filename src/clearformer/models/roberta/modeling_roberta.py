@@ -38,8 +38,14 @@ class RobertaEmbeddings(BertEmbeddings):
             config.max_position_embeddings, config.hidden_size, padding_idx=self.padding_idx
         )
 
-    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
-                past_key_values_length: int = 0):
+    def forward(
+        self,
+        input_ids=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        past_key_values_length: int = 0,
+    ):
         if position_ids is None:
             if input_ids is not None:
                 position_ids = position_ids_from_input_ids(input_ids, self.padding_idx, past_key_values_length)
@@ -85,8 +91,15 @@ class RobertaLMHead(nn.Module):
         return self.decoder(self.layer_norm(self.act(self.dense(features))))
 
 
-_BASE_ARGS = ("attention_mask", "token_type_ids", "position_ids", "head_mask", "inputs_embeds",
-              "output_attentions", "output_hidden_states")
+_BASE_ARGS = (
+    "attention_mask",
+    "token_type_ids",
+    "position_ids",
+    "head_mask",
+    "inputs_embeds",
+    "output_attentions",
+    "output_hidden_states",
+)
 
 
 def _run_base(model, input_ids, kwargs, **extra):
@@ -138,19 +151,40 @@ class RobertaForCausalLM(_LMTied):
         self.lm_head = RobertaLMHead(config)
         self.post_init()
 
-    def forward(self, input_ids=None, labels=None, encoder_hidden_states=None, encoder_attention_mask=None,
-                past_key_values=None, use_cache=None, return_dict=None, cache=None, **kwargs):
-        out = _run_base(self, input_ids, kwargs, encoder_hidden_states=encoder_hidden_states,
-                        encoder_attention_mask=encoder_attention_mask, past_key_values=past_key_values,
-                        use_cache=use_cache, cache=cache)
+    def forward(
+        self,
+        input_ids=None,
+        labels=None,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
+        past_key_values=None,
+        use_cache=None,
+        return_dict=None,
+        cache=None,
+        **kwargs,
+    ):
+        out = _run_base(
+            self,
+            input_ids,
+            kwargs,
+            encoder_hidden_states=encoder_hidden_states,
+            encoder_attention_mask=encoder_attention_mask,
+            past_key_values=past_key_values,
+            use_cache=use_cache,
+            cache=cache,
+        )
         logits = self.lm_head(out.last_hidden_state)
         loss = None
         if labels is not None:
             shifted = logits[:, :-1].float()
             loss = F.cross_entropy(shifted.reshape(-1, shifted.shape[-1]), labels[:, 1:].reshape(-1))
         result = CausalLMOutputWithCrossAttentions(
-            loss=loss, logits=logits, past_key_values=out.past_key_values, hidden_states=out.hidden_states,
-            attentions=out.attentions, cross_attentions=out.cross_attentions,
+            loss=loss,
+            logits=logits,
+            past_key_values=out.past_key_values,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+            cross_attentions=out.cross_attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -184,8 +218,10 @@ class RobertaForSequenceClassification(RobertaPreTrainedModel):
         out = _run_base(self, input_ids, kwargs)
         logits = self.classifier(out.last_hidden_state)
         result = SequenceClassifierOutput(
-            loss=classification_loss(self.config, logits, labels), logits=logits,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            loss=classification_loss(self.config, logits, labels),
+            logits=logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -204,13 +240,15 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
         if source.dim() < 3:
             raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {tuple(source.shape)}")
         num_choices = source.shape[1]
-        flat = {k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v)
-                for k, v in kwargs.items()}
+        flat = {
+            k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in kwargs.items()
+        }
         out = _run_base(self, input_ids.flatten(0, 1) if input_ids is not None else None, flat)
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
-        result = MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                           attentions=out.attentions)
+        result = MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
 
@@ -232,8 +270,9 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1), ignore_index=-100)
-        result = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                       attentions=out.attentions)
+        result = TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
         return result if want_dict(self, return_dict) else result.to_tuple()
 
 
@@ -252,7 +291,9 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         start_logits, end_logits = start_logits.squeeze(-1), end_logits.squeeze(-1)
         result = QuestionAnsweringModelOutput(
             loss=qa_loss(start_logits, end_logits, start_positions, end_positions),
-            start_logits=start_logits, end_logits=end_logits,
-            hidden_states=out.hidden_states, attentions=out.attentions,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
