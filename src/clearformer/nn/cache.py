@@ -16,9 +16,7 @@ import torch
 class Cache:
     """Interface every cache implements; models only call these methods."""
 
-    def update(
-        self, key: torch.Tensor, value: torch.Tensor, layer_idx: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
@@ -35,9 +33,7 @@ class DynamicCache(Cache):
         self.key_cache: list[torch.Tensor] = []
         self.value_cache: list[torch.Tensor] = []
 
-    def update(
-        self, key: torch.Tensor, value: torch.Tensor, layer_idx: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         if layer_idx == len(self.key_cache):
             self.key_cache.append(key)
             self.value_cache.append(value)
@@ -99,18 +95,12 @@ class EncoderDecoderCache(Cache):
     ) -> None:
         self.self_attention_cache = self_attention_cache or DynamicCache()
         self.cross_attention_cache = cross_attention_cache or DynamicCache()
-        self.is_updated: dict[int, bool] = {
-            i: True for i in range(len(self.cross_attention_cache))
-        }
+        self.is_updated: dict[int, bool] = {i: True for i in range(len(self.cross_attention_cache))}
 
-    def update(
-        self, key: torch.Tensor, value: torch.Tensor, layer_idx: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.self_attention_cache.update(key, value, layer_idx)
 
-    def update_cross(
-        self, key: torch.Tensor, value: torch.Tensor, layer_idx: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update_cross(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.cross_attention_cache.update(key, value, layer_idx)
         self.is_updated[layer_idx] = True
         return out
@@ -149,3 +139,65 @@ def as_cache(past: Any, encoder_decoder: bool = False) -> Cache | None:
     if isinstance(past, (tuple, list)):
         return (EncoderDecoderCache if encoder_decoder else DynamicCache).from_legacy_cache(past)
     raise TypeError(f"past_key_values must be a Cache or a tuple of (key, value) pairs, got {type(past)}")
+
+
+class StaticCache(Cache):
+    """Preallocated per-layer (B, H, max_length, D) buffers written in place: the fast decoding path.
+
+    No tensor is reallocated while decoding (DynamicCache concatenates, copying the whole history
+    every step). ``length`` is the in-place position index: each layer writes its new keys/values at
+    ``[length, length + L)`` and gets back views of ``[0, length + L)``; the index advances when the
+    last layer has written. Buffers are allocated on the first write, with that tensor's B, H, D,
+    dtype and device, so any decoder can use it.
+    """
+
+    def __init__(self, max_length: int, num_layers: int) -> None:
+        self.max_length = max_length
+        self.num_layers = num_layers
+        self.key_cache: list[torch.Tensor] = []
+        self.value_cache: list[torch.Tensor] = []
+        self.length = 0
+
+    def _allocate(self, key: torch.Tensor) -> None:
+        b, h, _, d = key.shape
+        for _ in range(self.num_layers):
+            self.key_cache.append(key.new_zeros(b, h, self.max_length, d))
+            self.value_cache.append(key.new_zeros(b, h, self.max_length, d))
+
+    def update(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.key_cache:
+            self._allocate(key)
+        start, end = self.length, self.length + key.shape[-2]
+        if end > self.max_length:
+            raise ValueError(
+                f"StaticCache holds {self.max_length} positions but {end} are needed; build it "
+                "with a larger max_length (prompt + new tokens)"
+            )
+        keys, values = self.key_cache[layer_idx], self.value_cache[layer_idx]
+        keys[:, :, start:end] = key
+        values[:, :, start:end] = value
+        if layer_idx == self.num_layers - 1:
+            self.length = end
+        return keys[:, :, :end], values[:, :, :end]
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        return self.length
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        for buffers in (self.key_cache, self.value_cache):
+            for t in buffers:
+                t[:, :, : self.length] = t[:, :, : self.length].index_select(0, beam_idx.to(t.device))
+
+    def crop(self, max_length: int) -> None:
+        """Forget every position from ``max_length`` on (negative: drop that many from the end)."""
+        self.length = max_length if max_length >= 0 else self.length + max_length
+
+    def reset(self) -> None:
+        self.length = 0
+
+    def __len__(self) -> int:
+        return len(self.key_cache)
+
+    def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        end = self.length
+        return self.key_cache[layer_idx][:, :, :end], self.value_cache[layer_idx][:, :, :end]

@@ -1,0 +1,160 @@
+"""GenerationConfig: how ``generate`` decodes, read from and written to generation_config.json.
+
+Defaults are the reference's (greedy, ``max_length=20``, ``top_k=50`` once sampling is on), so a
+model folder written by transformers decodes the same way here. ``validate`` is called once when
+``generate`` is entered; every error names the value seen and what to use instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+GENERATION_CONFIG_NAME = "generation_config.json"
+
+
+@dataclass
+class GenerationConfig:
+    # Length: max_new_tokens wins over max_length (which counts the prompt too).
+    max_length: int = 20
+    max_new_tokens: int | None = None
+    min_length: int = 0
+    min_new_tokens: int | None = None
+    # Strategy: greedy (default), sampling, beam search, or beam search with sampling.
+    do_sample: bool = False
+    num_beams: int = 1
+    early_stopping: bool | str = False  # True: stop a beam batch when num_beams hypotheses are done
+    length_penalty: float = 1.0  # beam score = sum log p / length ** length_penalty
+    num_return_sequences: int = 1
+    # Logits processors, applied in this order.
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    temperature: float = 1.0
+    top_k: int = 50
+    top_p: float = 1.0
+    min_p: float | None = None
+    # Special tokens (from the model config when unset).
+    pad_token_id: int | None = None
+    bos_token_id: int | None = None
+    eos_token_id: int | list[int] | None = None
+    decoder_start_token_id: int | None = None
+    # Decoding machinery.
+    use_cache: bool = True
+    cache_implementation: str | None = None  # None: the model's default ("static" for GPT-2)
+    return_dict_in_generate: bool = False
+    output_scores: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # --- construction ----------------------------------------------------------------------------
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return {f.name for f in dataclasses.fields(cls)} - {"extra"}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], **overrides: Any) -> GenerationConfig:
+        data = {**data, **overrides}
+        known = cls.field_names()
+        extra = {k: v for k, v in data.items() if k not in known and k != "transformers_version"}
+        return cls(**{k: v for k, v in data.items() if k in known}, extra=extra)
+
+    @classmethod
+    def from_model_config(cls, config: Any) -> GenerationConfig:
+        """Take the special token ids (and any generation keys a config.json carries) from a model config."""
+        keys = ("pad_token_id", "bos_token_id", "eos_token_id", "decoder_start_token_id")
+        data = {k: getattr(config, k, None) for k in keys}
+        extra = getattr(config, "extra", {}) or {}
+        data.update({k: v for k, v in extra.items() if k in cls.field_names()})
+        return cls.from_dict(data)
+
+    def update(self, **kwargs: Any) -> dict[str, Any]:
+        """Set known fields from kwargs; return the kwargs that are not generation settings."""
+        unused = {}
+        for key, value in kwargs.items():
+            if key in self.field_names():
+                setattr(self, key, value)
+            else:
+                unused[key] = value
+        return unused
+
+    def copy(self) -> GenerationConfig:
+        return copy.deepcopy(self)
+
+    # --- checks ----------------------------------------------------------------------------------
+    def validate(self, vocab_size: int | None = None) -> None:
+        """Raise on settings that cannot work, before any decoding starts."""
+        if self.max_new_tokens is not None and self.max_new_tokens <= 0:
+            raise ValueError(
+                f"max_new_tokens must be a positive number of tokens to generate, got {self.max_new_tokens}"
+            )
+        if self.max_length is not None and self.max_length <= 0:
+            raise ValueError(f"max_length must be positive, got {self.max_length}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1] (the probability mass to keep), got {self.top_p}")
+        if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:
+            raise ValueError(f"min_p must be in [0, 1], got {self.min_p}")
+        if self.top_k is not None and self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0 disables it), got {self.top_k}")
+        if self.do_sample and self.temperature <= 0:
+            raise ValueError(
+                f"temperature must be > 0 when sampling, got {self.temperature}; for the most likely "
+                "token use do_sample=False (greedy)"
+            )
+        if self.repetition_penalty <= 0:
+            raise ValueError(f"repetition_penalty must be > 0 (1.0 = off), got {self.repetition_penalty}")
+        if self.num_beams < 1:
+            raise ValueError(f"num_beams must be >= 1, got {self.num_beams}")
+        if vocab_size is not None and self.num_beams > vocab_size:
+            raise ValueError(
+                f"num_beams ({self.num_beams}) is larger than the vocabulary ({vocab_size} tokens): "
+                "a step cannot keep more distinct continuations than there are tokens"
+            )
+        if self.num_beams > 1 and self.num_return_sequences > self.num_beams:
+            raise ValueError(
+                f"num_return_sequences ({self.num_return_sequences}) cannot exceed num_beams ({self.num_beams})"
+            )
+        if self.num_beams == 1 and not self.do_sample and self.num_return_sequences > 1:
+            raise ValueError(
+                "greedy decoding returns one sequence per prompt; num_return_sequences > 1 needs "
+                "do_sample=True or num_beams > 1"
+            )
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(f"no_repeat_ngram_size must be >= 0, got {self.no_repeat_ngram_size}")
+        if self.cache_implementation not in (None, "dynamic", "static"):
+            raise ValueError(f"cache_implementation must be 'dynamic' or 'static', got {self.cache_implementation!r}")
+
+    # --- files ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "extra"}
+        out.update(copy.deepcopy(self.extra))
+        return out
+
+    def to_diff_dict(self) -> dict[str, Any]:
+        """Only what differs from the defaults: what the reference writes to generation_config.json."""
+        default = GenerationConfig().to_dict()
+        return {k: v for k, v in self.to_dict().items() if k not in default or default[k] != v}
+
+    def save_pretrained(self, save_directory: str | os.PathLike) -> None:
+        from ..checkpoint import atomic_write_text
+
+        folder = Path(save_directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_diff_dict(), indent=2, sort_keys=True) + "\n"
+        atomic_write_text(folder / GENERATION_CONFIG_NAME, text)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **overrides: Any) -> GenerationConfig:
+        path = Path(name_or_path)
+        if path.is_dir():
+            path = path / GENERATION_CONFIG_NAME
+        if not path.is_file():
+            raise OSError(f"no {GENERATION_CONFIG_NAME} at {path}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is not valid JSON (line {e.lineno}): {e.msg}") from e
+        return cls.from_dict(data, **overrides)
