@@ -18,11 +18,13 @@ CONFIG_MAPPING: dict[str, str] = {
     "bert": "clearformer.models.bert.configuration_bert:BertConfig",
     "distilbert": "clearformer.models.distilbert.configuration_distilbert:DistilBertConfig",
     "roberta": "clearformer.models.roberta.configuration_roberta:RobertaConfig",
+    "gpt2": "clearformer.models.gpt2.configuration_gpt2:GPT2Config",
 }
 
 _BERT = "clearformer.models.bert.modeling_bert:"
 _DISTIL = "clearformer.models.distilbert.modeling_distilbert:"
 _ROBERTA = "clearformer.models.roberta.modeling_roberta:"
+_GPT2 = "clearformer.models.gpt2.modeling_gpt2:"
 
 # task -> model_type -> class path. A task's table is what AutoModelFor<task> can build.
 MODEL_MAPPINGS: dict[str, dict[str, str]] = {
@@ -30,6 +32,7 @@ MODEL_MAPPINGS: dict[str, dict[str, str]] = {
         "bert": _BERT + "BertModel",
         "distilbert": _DISTIL + "DistilBertModel",
         "roberta": _ROBERTA + "RobertaModel",
+        "gpt2": _GPT2 + "GPT2Model",
     },
     "pretraining": {
         "bert": _BERT + "BertForPreTraining",
@@ -41,17 +44,23 @@ MODEL_MAPPINGS: dict[str, dict[str, str]] = {
         "distilbert": _DISTIL + "DistilBertForMaskedLM",
         "roberta": _ROBERTA + "RobertaForMaskedLM",
     },
-    "causal_lm": {"bert": _BERT + "BertLMHeadModel", "roberta": _ROBERTA + "RobertaForCausalLM"},
+    "causal_lm": {
+        "bert": _BERT + "BertLMHeadModel",
+        "roberta": _ROBERTA + "RobertaForCausalLM",
+        "gpt2": _GPT2 + "GPT2LMHeadModel",
+    },
     "seq2seq_lm": {},
     "sequence_classification": {
         "bert": _BERT + "BertForSequenceClassification",
         "distilbert": _DISTIL + "DistilBertForSequenceClassification",
         "roberta": _ROBERTA + "RobertaForSequenceClassification",
+        "gpt2": _GPT2 + "GPT2ForSequenceClassification",
     },
     "token_classification": {
         "bert": _BERT + "BertForTokenClassification",
         "distilbert": _DISTIL + "DistilBertForTokenClassification",
         "roberta": _ROBERTA + "RobertaForTokenClassification",
+        "gpt2": _GPT2 + "GPT2ForTokenClassification",
     },
     "question_answering": {
         "bert": _BERT + "BertForQuestionAnswering",

@@ -16,6 +16,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from ...activations import get_activation
+from ...generation.utils import GenerationMixin
 from ...modeling_outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
     BaseModelOutputWithPoolingAndCrossAttentions,
@@ -586,7 +587,7 @@ class BertForMaskedLM(_MLMTied):
         return result if want_dict(self, return_dict) else result.to_tuple()
 
 
-class BertLMHeadModel(_MLMTied):
+class BertLMHeadModel(GenerationMixin, _MLMTied):
     """BERT as a left-to-right decoder (``is_decoder=True``): causal mask, cache, next-token loss."""
 
     _keys_to_ignore_on_load_unexpected = BertForMaskedLM._keys_to_ignore_on_load_unexpected
