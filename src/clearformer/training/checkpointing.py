@@ -1,0 +1,175 @@
+"""Trainer checkpoints: one folder per step, written atomically, with everything exact resume needs.
+
+``checkpoint-<step>/`` holds the model (``save_pretrained``), tokenizer files, ``optimizer.pt``,
+``scheduler.pt``, ``rng_state.pth`` (python, numpy, cpu, cuda; ``rng_state_<rank>.pth`` under DDP),
+``trainer_state.json`` and ``data_state.json`` (epoch and batches already consumed). The folder is
+built under a temporary name, fsynced, then renamed, so a kill during a save leaves the previous
+checkpoint as the newest complete one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..checkpoint import atomic_torch_save, atomic_write_text
+
+PREFIX_CHECKPOINT_DIR = "checkpoint"
+_CHECKPOINT_RE = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
+TRAINER_STATE_NAME = "trainer_state.json"
+DATA_STATE_NAME = "data_state.json"
+OPTIMIZER_NAME = "optimizer.pt"
+SCHEDULER_NAME = "scheduler.pt"
+SCALER_NAME = "scaler.pt"
+TRAINING_ARGS_NAME = "training_args.json"
+
+
+def set_seed(seed: int, deterministic: bool = False) -> None:
+    """Seed python, numpy and torch (every device) so a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def rng_file_name(world_size: int, rank: int) -> str:
+    return "rng_state.pth" if world_size <= 1 else f"rng_state_{rank}.pth"
+
+
+def sorted_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
+    """Complete checkpoint folders, oldest step first (temporary folders are not listed)."""
+    folder = Path(output_dir)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _CHECKPOINT_RE.match(p.name)) and p.is_dir()]
+    return [p for _, p in sorted(found)]
+
+
+def get_last_checkpoint(output_dir: str | os.PathLike) -> str | None:
+    done = [p for p in sorted_checkpoints(output_dir) if (p / TRAINER_STATE_NAME).is_file()]
+    return str(done[-1]) if done else None
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_checkpoint(output_dir: str | os.PathLike, step: int, write_contents) -> Path:
+    """Call ``write_contents(tmp_folder)`` then move the folder to ``checkpoint-<step>`` atomically.
+
+    POSIX ``rename`` replaces only an empty directory and Windows refuses to rename over any, so an
+    existing folder of the same step (a re-run after resume) is first moved aside, then removed.
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / f"{PREFIX_CHECKPOINT_DIR}-{step}"
+    tmp = out / f".tmp-{final.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        write_contents(tmp)
+        _fsync_dir(tmp)
+        old = None
+        if final.exists():
+            old = out / f".old-{final.name}-{os.getpid()}"
+            os.replace(final, old)
+        os.replace(tmp, final)
+        _fsync_dir(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def remove_stale_temporaries(output_dir: str | os.PathLike) -> list[Path]:
+    """Delete half-written folders a killed save left behind (never a complete checkpoint)."""
+    folder = Path(output_dir)
+    if not folder.is_dir():
+        return []
+    stale = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith((".tmp-checkpoint-", ".old-checkpoint-"))]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
+
+
+def save_training_state(
+    folder: Path, optimizer, scheduler, scaler, save_rng: bool = True, world_size: int = 1, rank: int = 0
+) -> None:
+    atomic_torch_save(optimizer.state_dict(), folder / OPTIMIZER_NAME)
+    atomic_torch_save(scheduler.state_dict(), folder / SCHEDULER_NAME)
+    if scaler is not None:
+        atomic_torch_save(scaler.state_dict(), folder / SCALER_NAME)
+    if save_rng:
+        atomic_torch_save(rng_state(), folder / rng_file_name(world_size, rank))
+
+
+def save_data_state(folder: Path, epoch: int, batches_in_epoch: int, seed: int) -> None:
+    text = json.dumps({"epoch": epoch, "batches_in_epoch": batches_in_epoch, "data_seed": seed}, indent=2)
+    atomic_write_text(folder / DATA_STATE_NAME, text + "\n")
+
+
+def load_data_state(folder: Path) -> dict[str, int] | None:
+    path = folder / DATA_STATE_NAME
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def load_torch(path: Path) -> Any:
+    # RNG states hold numpy arrays and python tuples, which weights_only refuses: these files are
+    # our own checkpoint's, read only when the user asks to resume from that folder.
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def rotate_checkpoints(output_dir: str | os.PathLike, limit: int | None, best: str | None) -> list[Path]:
+    """Delete the oldest checkpoints beyond ``limit``, never the best one; returns what was deleted."""
+    if not limit or limit <= 0:
+        return []
+    folders = sorted_checkpoints(output_dir)
+    best_path = Path(best).resolve() if best else None
+    # With limit 1 and a best model that is not the newest, keep both (the reference does the same).
+    if best_path is not None and limit == 1 and folders and folders[-1].resolve() != best_path:
+        limit = 2
+    keep_newest = set(folders[-limit:])
+    if best_path is not None:
+        kept_best = [p for p in folders if p.resolve() == best_path]
+        if kept_best and kept_best[0] not in keep_newest:
+            keep_newest = set(folders[-(limit - 1) :]) if limit > 1 else set()
+            keep_newest.add(kept_best[0])
+    deleted = [p for p in folders if p not in keep_newest]
+    for p in deleted:
+        shutil.rmtree(p, ignore_errors=True)
+    return deleted
