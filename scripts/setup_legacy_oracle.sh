@@ -13,4 +13,6 @@ if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import transformers, sys;
 fi
 python3 -m venv --system-site-packages "$venv"
 "$venv/bin/pip" install -q -c constraints-legacy.txt "transformers==4.57.6" "tokenizers<0.23" "huggingface-hub<1.0"
+# When the main install lives in a virtualenv, --system-site-packages does not see its torch.
+"$venv/bin/python" -c "import torch" 2>/dev/null || "$venv/bin/pip" install -q -c constraints-legacy.txt torch==2.13.0
 "$venv/bin/python" -c "import transformers, torch; print('legacy oracle ready: transformers', transformers.__version__, 'torch', torch.__version__)"
