@@ -119,6 +119,25 @@ def test_decode_matches_sentencepiece(trained, case):
         assert ours.decode(ids) == sp.decode(ids), ids
 
 
+def sentencepiece_offsets(sp, text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
+    try:
+        found = sp.encode(text, return_type="offset_mapping")
+    except (TypeError, ValueError) as exc:
+        pytest.skip(f"this sentencepiece has no offset_mapping return type ({exc})")
+    return found["ids"], found["pieces"], [tuple(span) for span in found["offsets"]]
+
+
+@needs_data
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-bytefallback={c[1]}")
+@pytest.mark.parametrize("use_charsmap", [True, False], ids=["charsmap", "unicodedata"])
+def test_offsets_match_sentencepiece_offset_mapping(trained, case, use_charsmap):
+    path, held_out = trained[case]
+    sp = spm.SentencePieceProcessor(model_file=str(path))
+    ours = UnigramModel.from_sentencepiece(path, use_charsmap=use_charsmap)
+    for text in held_out[::3] + HARD:
+        assert tuple(ours.encode_with_offsets(text)) == sentencepiece_offsets(sp, text), text
+
+
 @needs_data
 def test_byte_fallback_spells_unknown_characters_as_utf8_bytes(trained):
     ours = UnigramModel.from_sentencepiece(trained["ende", True][0])
@@ -228,6 +247,7 @@ def test_trainer_and_normalizer_options_are_honoured(corpus_file, name, tmp_path
         ids = sp.encode(text)
         assert ours.encode(text) == ids, text
         assert ours.decode(ids) == sp.decode(ids), text
+        assert tuple(ours.encode_with_offsets(text)) == sentencepiece_offsets(sp, text), text
 
 
 def test_bpe_model_file_is_rejected_with_a_clear_error(corpus_file, tmp_path):

@@ -322,9 +322,14 @@ class PrecompiledCharsmap:
 
     def normalize(self, text: str) -> str:
         """Replace, left to right, the longest key at each position (else keep the character)."""
-        out, pos, size, cache = [], 0, len(text), self._char_cache
+        return "".join(self.chunks(text)[1])
+
+    def chunks(self, text: str) -> tuple[list[int], list[str]]:
+        """``text`` cut where the table matched: each chunk's start index and its replacement."""
+        starts, out, pos, size, cache = [], [], 0, len(text), self._char_cache
         while pos < size:
             ch = text[pos]
+            starts.append(pos)
             replacement, longer = cache.get(ch) or self._char_entry(ch)
             if longer and pos + 1 < size and _first_utf8_byte(text[pos + 1]) in longer:
                 # Rare: a multi-character key may start here (e.g. a letter + combining mark).
@@ -337,7 +342,7 @@ class PrecompiledCharsmap:
                     continue
             out.append(ch if replacement is None else replacement)
             pos += 1
-        return "".join(out)
+        return starts, out
 
     def lookup(self, text: bytes, start: int) -> tuple[int, bytes] | None:
         """Longest key at ``text[start:]``: (key length in bytes, replacement) or None."""

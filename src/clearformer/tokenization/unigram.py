@@ -17,6 +17,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from clearformer.tokenization.sentencepiece_model import (
     NormalizerSpec,
@@ -26,12 +27,15 @@ from clearformer.tokenization.sentencepiece_model import (
     load_sentencepiece_model,
 )
 
-__all__ = ["SPACE", "SentencePieceNormalizer", "UnigramModel"]
+__all__ = ["SPACE", "SentencePieceNormalizer", "UnigramEncoding", "UnigramModel"]
 
 SPACE = "\u2581"  # "▁": how SentencePiece writes a space inside a piece
 UNK_PENALTY = 10.0  # an unknown character costs 10 nats more than the rarest piece
 _FLT_MIN = 1.1754943508222875e-38
 _BYTE_PIECE = re.compile(r"<0x([0-9A-F]{2})>")
+_CLUSTER = re.compile(
+    r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", re.S
+)
 
 # What "nmt_nfkc" adds on top of NFKC, read off sentencepiece's precompiled table (Unicode 14
 # NFKC vs. the table): C0/C1 control characters are dropped; tab, newlines, invisible format
@@ -119,6 +123,69 @@ class SentencePieceNormalizer:
             text = text.rstrip(SPACE if self.escape_whitespaces else " ")
         return text
 
+    def _chunks(self, text: str, offset: int = 0) -> list[tuple[int, str]]:
+        """(start index in ``text`` + offset, replacement) for each piece the rule rewrites."""
+        if self.charsmap is not None:
+            starts, outs = self.charsmap.chunks(text)
+            return [(offset + start, out) for start, out in zip(starts, outs)]
+        # unicodedata has no alignment: map character by character, except where a character
+        # and the marks after it normalize together (e + U+0301 -> é), which is one chunk.
+        chunks = []
+        for match in _CLUSTER.finditer(text):
+            a, b = match.span()
+            whole, parts = self._map(text[a:b]), [self._map(ch) for ch in text[a:b]]
+            if whole == "".join(parts):
+                chunks += [(offset + a + k, part) for k, part in enumerate(parts)]
+            else:
+                chunks.append((offset + a, whole))
+        if "".join(out for _, out in chunks) != self._map(text):
+            # Composition across clusters (Hangul jamo, a few Indic vowels): keep the pieces
+            # right and give up on the alignment inside this text.
+            return [(offset, self._map(text))] if text else []
+        return chunks
+
+    def normalize_with_alignment(self, text: str) -> tuple[str, list[int]]:
+        """The normalized string and where each of its characters came from in ``text``.
+
+        ``alignment[i]`` is the index in ``text`` where the source of normalized character
+        ``i`` starts, plus one last entry for the end (sentencepiece's ``norm_to_orig``,
+        counted in characters): removed text is charged to the piece before it.
+        """
+        chunks: list[tuple[int, str]] = []
+        start = 0
+        for match in self._protected.finditer(text) if self._protected else ():
+            chunks += self._chunks(text[start : match.start()], start)
+            chunks.append((match.start(), match.group()))
+            start = match.end()
+        chunks += self._chunks(text[start:], start)
+        first = 0
+        while self.remove_extra_whitespaces and first < len(chunks) and chunks[first][1] == " ":
+            first += 1
+        if first == len(chunks):
+            return "", [len(text) if chunks else 0]
+        space = SPACE if self.escape_whitespaces else " "
+        out: list[str] = []
+        alignment: list[int] = []
+        if self.add_dummy_prefix and not self.treat_whitespace_as_suffix:
+            out.append(space)
+            alignment.append(chunks[first][0])
+        is_prev_space = self.remove_extra_whitespaces
+        for origin, replacement in chunks[first:]:
+            if is_prev_space:
+                replacement = replacement.lstrip(" ")
+            if replacement:
+                out += [space if ch == " " else ch for ch in replacement]
+                alignment += [origin] * len(replacement)
+                is_prev_space = self.remove_extra_whitespaces and replacement.endswith(" ")
+        end = len(text)
+        while self.remove_extra_whitespaces and out and out[-1] == space:
+            out.pop()
+            end = alignment.pop()
+        if self.add_dummy_prefix and self.treat_whitespace_as_suffix:
+            out.append(space)
+            alignment.append(end)
+        return "".join(out), [*alignment, end]
+
     @classmethod
     def from_spec(
         cls,
@@ -141,6 +208,12 @@ class SentencePieceNormalizer:
             treat_whitespace_as_suffix=treat_whitespace_as_suffix,
             protected=protected,
         )
+
+
+class UnigramEncoding(NamedTuple):
+    ids: list[int]
+    pieces: list[str]
+    offsets: list[tuple[int, int]]
 
 
 @dataclass
@@ -188,8 +261,8 @@ class UnigramModel:
                     self._byte_ids[int(match.group(1), 16)] = i
             if len(self._byte_ids) != 256:
                 raise ValueError(
-                    f"byte_fallback needs the 256 pieces <0x00>..<0xFF>; found "
-                    f"{len(self._byte_ids)}"
+                    "byte_fallback needs the 256 pieces <0x00>..<0xFF>; "
+                    f"found {len(self._byte_ids)}"
                 )
 
     def _build_matcher(self) -> None:
@@ -326,9 +399,10 @@ class UnigramModel:
             end = start
         return path[::-1]
 
-    def _encode_spans(self, text: str) -> list[tuple[str, int]]:
-        """(piece, id) pairs after unknown handling; the piece of an unknown run is its text."""
-        normalized = self.normalizer(text)
+    def _encode_spans(self, normalized: str) -> list[tuple[str, int, int, int]]:
+        """(piece, id, start, end) with start/end in ``normalized``, after unknown handling:
+        an unknown run's piece is its text; byte-fallback pieces share their character's
+        span, which only the character's last byte covers (as sentencepiece reports it)."""
         unk_id, out = self.settings.unk_id, []
         prev_unknown = False
         for start, end, index in self.viterbi(normalized):
@@ -339,24 +413,40 @@ class UnigramModel:
                     f"{surface!r} is not in the vocabulary and the model has no unk piece"
                 )
             if is_unknown and self.settings.byte_fallback:
-                out += [
-                    (self.pieces[self._byte_ids[b]].piece, self._byte_ids[b])
-                    for b in surface.encode("utf-8")
-                ]
+                for k in range(start, end):
+                    data = normalized[k].encode("utf-8")
+                    for j, byte in enumerate(data):
+                        byte_id = self._byte_ids[byte]
+                        last = j == len(data) - 1
+                        out.append((self.pieces[byte_id].piece, byte_id, k, k + 1 if last else k))
             elif is_unknown and prev_unknown:
                 # sentencepiece merges a run of unknown characters into one unknown piece.
-                out[-1] = (out[-1][0] + surface, index)
+                piece, _, begin, _ = out[-1]
+                out[-1] = (piece + surface, index, begin, end)
             else:
-                out.append((surface, index))
+                out.append((surface, index, start, end))
             prev_unknown = is_unknown and not self.settings.byte_fallback
         return out
 
     def encode_to_pieces(self, text: str) -> list[str]:
         """Pieces as ``SentencePieceProcessor.encode(text, out_type=str)`` returns them."""
-        return [piece for piece, _ in self._encode_spans(text)]
+        return [span[0] for span in self._encode_spans(self.normalizer(text))]
 
     def encode(self, text: str) -> list[int]:
-        return [index for _, index in self._encode_spans(text)]
+        return [span[1] for span in self._encode_spans(self.normalizer(text))]
+
+    def encode_with_offsets(self, text: str) -> UnigramEncoding:
+        """Ids, pieces and (start, end) character offsets into ``text``, as sentencepiece's
+        ``encode(text, return_type="offset_mapping")`` gives them: the dummy-prefix "▁" is
+        empty, removed characters (extra spaces, controls) belong to the piece before them.
+        (The ``tokenizers`` library reports some of these spans differently.)"""
+        normalized, alignment = self.normalizer.normalize_with_alignment(text)
+        spans = self._encode_spans(normalized)
+        return UnigramEncoding(
+            [span[1] for span in spans],
+            [span[0] for span in spans],
+            [(alignment[span[2]], alignment[span[3]]) for span in spans],
+        )
 
     # ------------------------------------------------------------------------------ decoding
     def decode(self, ids: Iterable[int]) -> str:
