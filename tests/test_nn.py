@@ -87,3 +87,31 @@ def test_dynamic_cache_update_crop_reorder_and_legacy():
     assert cache.get_seq_length() == 2
     again = DynamicCache.from_legacy_cache(cache.to_legacy_cache())
     assert torch.equal(again[0][1], cache[0][1])
+
+
+def test_fused_qkv_follows_weight_changes():
+    """The fused inference weight is rebuilt after loading, optimizer steps and dtype changes."""
+    import clearformer
+
+    torch.manual_seed(0)
+    config = clearformer.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
+    model = clearformer.BertModel(config).eval()
+    ids = torch.tensor([[5, 6, 7, 8]])
+
+    def both():
+        with torch.no_grad():
+            fused = model(ids).last_hidden_state  # no grad: fused path
+        separate = model(ids).last_hidden_state.detach()  # grad enabled: separate layers
+        return fused, separate
+
+    fused, separate = both()
+    assert (fused - separate).abs().max() < 1e-5
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model(ids).last_hidden_state.sum().backward()
+    opt.step()  # in-place update: the cached fused weight must notice
+    fused2, separate2 = both()
+    assert (fused2 - separate2).abs().max() < 1e-5 and (fused2 - fused).abs().max() > 1e-3
+    model.load_state_dict({k: v + 0.1 for k, v in model.state_dict().items()})
+    fused3, separate3 = both()
+    assert (fused3 - separate3).abs().max() < 1e-5 and (fused3 - fused2).abs().max() > 1e-3
+    assert "_fused_projection" not in str(list(model.state_dict()))

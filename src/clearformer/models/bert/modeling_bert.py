@@ -32,6 +32,7 @@ from ...modeling_outputs import (
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
+from ...nn.fused import fused_linear
 from ...nn.masks import causal_mask, padding_mask
 from ..heads import classification_loss, expand_head_mask, qa_loss, want_dict
 from .configuration_bert import BertConfig
@@ -147,9 +148,16 @@ class BertSelfAttention(nn.Module):
         cache: Cache | None = None,
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        q = split_heads(self.query(hidden_states), self.num_attention_heads)  # (B, H, Lq, D)
-        source = encoder_hidden_states if self.is_cross_attention else hidden_states
-        k, v = self._key_value(source, cache)  # (B, H, Lk, D)
+        h = self.num_attention_heads
+        if not self.is_cross_attention and not torch.is_grad_enabled():
+            # Inference: one GEMM for Q, K and V (nn/fused.py keeps it in sync with the weights).
+            q, k, v = (split_heads(t, h) for t in fused_linear(self, (self.query, self.key, self.value), hidden_states))
+            if cache is not None:
+                k, v = cache.update(k, v, self.layer_idx)
+        else:
+            q = split_heads(self.query(hidden_states), h)  # (B, H, Lq, D)
+            source = encoder_hidden_states if self.is_cross_attention else hidden_states
+            k, v = self._key_value(source, cache)  # (B, H, Lk, D)
         scale = 1.0 / math.sqrt(self.attention_head_size)
         if self.position_embedding_type != "absolute":
             # The reference adds these scores before dividing by sqrt(d); folding them into the

@@ -1,0 +1,33 @@
+"""Fused projections for inference: Q, K and V as one matrix multiply.
+
+The parameters stay separate (their names are the checkpoint format and training updates them
+one by one); the fused weight is derived from them, cached on the module, and rebuilt whenever a
+source weight changes (loading, an optimizer step, ``.to(dtype)``), detected by each tensor's
+storage pointer and in-place version counter. Only used when no gradient is being recorded.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _key(linears: tuple[nn.Linear, ...]) -> tuple:
+    return tuple((t.data_ptr(), t._version) for lin in linears for t in (lin.weight, lin.bias) if t is not None)
+
+
+def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tensor) -> list[torch.Tensor]:
+    """``[lin(x) for lin in linears]`` computed by one GEMM over the concatenated weights."""
+    key = _key(linears)
+    cached = owner.__dict__.get("_fused_projection")
+    if cached is None or cached[0] != key:
+        with torch.no_grad():
+            weight = torch.cat([lin.weight for lin in linears])
+            bias = None
+            if all(lin.bias is not None for lin in linears):
+                bias = torch.cat([lin.bias for lin in linears])
+        # Plain attribute, not a buffer: it must never reach state_dict or be moved on its own.
+        owner.__dict__["_fused_projection"] = cached = (key, weight, bias)
+    sizes = [lin.out_features for lin in linears]
+    return list(F.linear(x, cached[1], cached[2]).split(sizes, dim=-1))
