@@ -48,7 +48,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None, help="output folder (default: in place)")
     p.add_argument("--max-shard-size", default="5GB")
     p.set_defaults(func=_convert)
+
+    for module in _command_modules():
+        module.register(sub)
     return parser
+
+
+def _command_modules() -> list:
+    """The modules of clearformer.commands that define ``register`` (one subcommand each)."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(module, "register"):
+            found.append(module)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
