@@ -86,3 +86,30 @@ def test_unknown_activation_and_position_type():
         BertModel(tiny(hidden_act="gelu2"))
     with pytest.raises(ValueError, match="position_embedding_type"):
         BertModel(tiny(position_embedding_type="rotary"))
+
+
+@pytest.mark.parametrize("cls", ["BertForSequenceClassification", "DistilBertForSequenceClassification"])
+def test_gradient_checkpointing_gives_the_same_gradients(cls):
+    torch.manual_seed(0)
+    if cls.startswith("Distil"):
+        config = DistilBertConfig(
+            dim=32,
+            n_layers=2,
+            n_heads=4,
+            hidden_dim=37,
+            vocab_size=50,
+            dropout=0.0,
+            attention_dropout=0.0,
+            seq_classif_dropout=0.0,
+        )
+    else:
+        config = tiny(num_hidden_layers=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = getattr(clearformer, cls)(config).train()
+    ids, labels = torch.randint(1, 50, (2, 6)), torch.tensor([0, 1])
+    model(ids, labels=labels).loss.backward()
+    plain = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    model.gradient_checkpointing_enable()
+    assert model.is_gradient_checkpointing
+    model(ids, labels=labels).loss.backward()
+    assert max((a - p.grad).abs().max().item() for a, p in zip(plain, model.parameters())) < 1e-6

@@ -339,17 +339,6 @@ class BertPreTrainedModel(PreTrainedModel):
         if isinstance(module, BertLMPredictionHead):
             nn.init.zeros_(module.bias)
 
-    def gradient_checkpointing_enable(self, **_: object) -> None:
-        """Recompute each layer in the backward pass: less memory, ~30% more time."""
-        for m in self.modules():
-            if isinstance(m, BertEncoder):
-                m.gradient_checkpointing = True
-
-    def gradient_checkpointing_disable(self) -> None:
-        for m in self.modules():
-            if isinstance(m, BertEncoder):
-                m.gradient_checkpointing = False
-
 
 class BertModel(BertPreTrainedModel):
     """Returns the sequence output [batch, seq, hidden] and the pooled output [batch, hidden]."""

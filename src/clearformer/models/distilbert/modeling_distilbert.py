@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from ...activations import get_activation
 from ...modeling_outputs import (
@@ -115,11 +116,16 @@ class Transformer(nn.Module):
     def __init__(self, config: DistilBertConfig) -> None:
         super().__init__()
         self.layer = nn.ModuleList(TransformerBlock(config) for _ in range(config.n_layers))
+        self.gradient_checkpointing = False
 
     def forward(self, x, mask=None, head_mask=None, output_attentions=False, output_hidden_states=False):
         hidden, attns = ([x] if output_hidden_states else None), ([] if output_attentions else None)
         for i, layer in enumerate(self.layer):
-            x, weights = layer(x, mask, head_mask[i] if head_mask else None, output_attentions)
+            args = (x, mask, head_mask[i] if head_mask else None, output_attentions)
+            if self.gradient_checkpointing and self.training:
+                x, weights = checkpoint(layer, *args, use_reentrant=False)
+            else:
+                x, weights = layer(*args)
             if hidden is not None:
                 hidden.append(x)
             if attns is not None:
