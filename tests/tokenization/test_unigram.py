@@ -7,6 +7,7 @@ set; a tokenizer.json built with the ``tokenizers`` library must give the same p
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from pathlib import Path
@@ -182,6 +183,82 @@ def test_tokenizer_json_unigram_section_gives_the_same_pieces(trained, case, tmp
         pieces = ours.encode_to_pieces(text)
         assert pieces == sp.encode(text, out_type=str), text
         assert pieces == reference.encode(text).tokens, text
+
+
+def _model_level_reference(reference, word: str):
+    """The tokenizers Unigram model on one word, offsets turned from bytes into characters."""
+    tokens = reference.model.tokenize(word)
+    byte_to_char = [i for i, ch in enumerate(word) for _ in ch.encode("utf-8")] + [len(word)]
+    return (
+        tuple(t.id for t in tokens),
+        tuple(t.value for t in tokens),
+        tuple((byte_to_char[t.offsets[0]], byte_to_char[t.offsets[1]]) for t in tokens),
+    )
+
+
+def _words(reference, text: str) -> list[str]:
+    normalized = reference.normalizer.normalize_str(text) if reference.normalizer else text
+    return [word for word, _ in reference.pre_tokenizer.pre_tokenize_str(normalized)]
+
+
+@needs_data
+def test_tokenize_word_matches_the_tokenizers_unigram_model(trained, tmp_path):
+    """The pipeline's model stage: one pre-tokenized word in, ids/pieces/offsets out."""
+    tokenizers = pytest.importorskip("tokenizers")
+    from tokenizers import normalizers, pre_tokenizers
+
+    for case in [("ende", True), ("cmn", False)]:
+        path, held_out = trained[case]
+        proto = load_sentencepiece_model(path)
+        reference = tokenizers.Tokenizer(
+            tokenizers.models.Unigram(
+                [(p.piece, p.score) for p in proto.pieces],
+                unk_id=0,
+                byte_fallback=proto.trainer_spec.byte_fallback,
+            )
+        )
+        reference.normalizer = normalizers.Precompiled(proto.normalizer_spec.precompiled_charsmap)
+        reference.pre_tokenizer = pre_tokenizers.Metaspace()
+        reference.save(str(tmp_path / "tokenizer.json"))
+        ours = UnigramModel.from_tokenizer_json(tmp_path / "tokenizer.json")
+        for text in held_out[::4] + HARD:
+            for word in _words(reference, text):
+                assert ours.tokenize_word(word) == _model_level_reference(reference, word), word
+
+
+def test_tokenizers_trained_unigram_loads_and_encodes_the_same(corpus_file, tmp_path):
+    tokenizers = pytest.importorskip("tokenizers")
+    from tokenizers import normalizers, pre_tokenizers, trainers
+
+    reference = tokenizers.Tokenizer(tokenizers.models.Unigram())
+    reference.normalizer = normalizers.NFKC()
+    reference.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=400,
+        special_tokens=["<unk>", "<s>", "</s>"],
+        unk_token="<unk>",
+        show_progress=False,
+    )
+    lines = corpus_file.read_text(encoding="utf-8").splitlines()
+    reference.train_from_iterator(lines[:2000], trainer)
+    reference.save(str(tmp_path / "tokenizer.json"))
+    ours = UnigramModel.from_tokenizer_json(tmp_path / "tokenizer.json")
+    assert ours.scoring == "tokenizers"  # float64 sums, every piece matchable
+    texts = lines[2000:2400] + ["ＫＡ１２ 東京 ü", "😀 ka 😀😀"]
+    for text in texts:
+        assert ours.encode_to_pieces(text) == reference.encode(text).tokens, text
+    # The added special tokens are split off before the model in a full pipeline; the model
+    # itself matches them like any piece.
+    for text in [*texts, "<s> x </s>"]:
+        for word in _words(reference, text):
+            assert ours.tokenize_word(word) == _model_level_reference(reference, word), word
+    # to_dict() is the tokenizer.json model section: reloading it changes nothing.
+    (tmp_path / "model.json").write_text(json.dumps({"model": ours.to_dict()}), encoding="utf-8")
+    again = UnigramModel.from_tokenizer_json(tmp_path / "model.json")
+    assert again.get_vocab() == ours.get_vocab()
+    assert [again.tokenize_word(w) for w in ("▁kato", "▁東京")] == [
+        ours.tokenize_word(w) for w in ("▁kato", "▁東京")
+    ]
 
 
 @needs_data

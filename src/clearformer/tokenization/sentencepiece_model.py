@@ -1,14 +1,17 @@
-"""Read SentencePiece ``.model`` files (a serialized ``ModelProto``) without protobuf.
+"""SentencePiece's own formats: the ``.model`` file (a ``ModelProto``, read without protobuf),
+its precompiled normalization table, and the normalizer that turns text into "▁Hello▁world".
 
-Only the protobuf wire format is decoded here; the field numbers and the proto2 defaults of
-absent fields must match what ``sentencepiece`` itself reads, so that ``UnigramModel`` built
-from this file encodes exactly like ``sentencepiece.SentencePieceProcessor``.
+Field numbers, proto2 defaults and the normalizer's whitespace rules must match what
+``sentencepiece`` does, so ``UnigramModel`` built from a file encodes exactly like it.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import struct
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,12 +20,17 @@ __all__ = [
     "NormalizerSpec",
     "PieceType",
     "PrecompiledCharsmap",
+    "SPACE",
+    "SentencePieceNormalizer",
     "SentencePieceModelError",
     "SentencePieceProto",
     "TrainerSpec",
     "load_sentencepiece_model",
     "parse_sentencepiece_model",
 ]
+
+
+SPACE = "\u2581"  # "▁": how SentencePiece writes a space inside a piece
 
 
 class SentencePieceModelError(ValueError):
@@ -358,3 +366,177 @@ class PrecompiledCharsmap:
                 end = self._strings.index(b"\0", offset)
                 best = (pos + 1 - start, self._strings[offset:end])
         return best
+
+
+_CLUSTER = re.compile(
+    r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", re.S
+)
+
+# What "nmt_nfkc" adds on top of NFKC, read off sentencepiece's precompiled table (Unicode 14
+# NFKC vs. the table): C0/C1 control characters are dropped; tab, newlines, invisible format
+# characters and U+2581 itself become a plain space; FULLWIDTH TILDE is kept (NFKC gives "~").
+
+_NMT_EXTRA = {
+    **{c: "" for c in [*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F, 0x8F, 0x9F]},
+    **dict.fromkeys([0x09, 0x0A, 0x0C, 0x0D, 0x061C, 0x1680, 0x200B, 0x200C], " "),
+    **dict.fromkeys([0x200E, 0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD], " "),
+    0xFF5E: "\uff5e",
+}
+
+
+class SentencePieceNormalizer:
+    """Text → the normalized string the lattice runs over (``"▁Hello▁world"``).
+
+    ``charsmap`` (the model's precompiled table) is exact. Without one, ``rule`` picks a
+    ``unicodedata`` equivalent; it differs from sentencepiece's table only on characters newer
+    than Python's Unicode version and on combining sequences the table does not list.
+    """
+
+    def __init__(
+        self,
+        rule: str = "nmt_nfkc",
+        charsmap: PrecompiledCharsmap | None = None,
+        *,
+        add_dummy_prefix: bool = True,
+        remove_extra_whitespaces: bool = True,
+        escape_whitespaces: bool = True,
+        treat_whitespace_as_suffix: bool = False,
+        protected: Iterable[str] = (),
+    ) -> None:
+        known = ("identity", "nfkc", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf")
+        if charsmap is None and rule not in known:
+            raise ValueError(
+                f"normalization rule {rule!r} needs its precompiled charsmap; "
+                f"without one only {', '.join(known)} are available"
+            )
+        self.rule, self.charsmap = rule, charsmap
+        self.add_dummy_prefix = add_dummy_prefix
+        self.remove_extra_whitespaces = remove_extra_whitespaces
+        self.escape_whitespaces = escape_whitespaces
+        self.treat_whitespace_as_suffix = treat_whitespace_as_suffix
+        # User-defined symbols pass through unnormalized, longest first (as sentencepiece does).
+        protected = sorted(set(protected), key=len, reverse=True)
+        self._protected = re.compile("|".join(map(re.escape, protected))) if protected else None
+
+    def _map(self, text: str) -> str:
+        if self.charsmap is not None:
+            return self.charsmap.normalize(text)
+        if self.rule.startswith("nmt_"):
+            text = text.translate(_NMT_EXTRA)
+        if self.rule != "identity":
+            # Split around FULLWIDTH TILDE so NFKC cannot turn the one nmt keeps into "~".
+            parts = text.split("\uff5e") if self.rule.startswith("nmt_") else [text]
+            text = "\uff5e".join(unicodedata.normalize("NFKC", part) for part in parts)
+        return text.casefold() if self.rule.endswith("_cf") else text
+
+    def _map_unprotected(self, text: str) -> str:
+        if self._protected is None:
+            return self._map(text)
+        parts, start = [], 0
+        for match in self._protected.finditer(text):
+            parts += [self._map(text[start : match.start()]), match.group()]
+            start = match.end()
+        return "".join([*parts, self._map(text[start:])])
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return ""
+        text = self._map_unprotected(text)
+        if self.remove_extra_whitespaces:
+            text = re.sub(" {2,}", " ", text).strip(" ")
+            if not text:
+                return ""
+        if self.add_dummy_prefix:
+            text = text + " " if self.treat_whitespace_as_suffix else " " + text
+        if self.escape_whitespaces:
+            text = text.replace(" ", SPACE)
+        if self.remove_extra_whitespaces and not self.treat_whitespace_as_suffix:
+            # sentencepiece strips trailing "▁" after escaping, literal "▁" input included.
+            text = text.rstrip(SPACE if self.escape_whitespaces else " ")
+        return text
+
+    def _chunks(self, text: str, offset: int = 0) -> list[tuple[int, str]]:
+        """(start index in ``text`` + offset, replacement) for each piece the rule rewrites."""
+        if self.charsmap is not None:
+            starts, outs = self.charsmap.chunks(text)
+            return [(offset + start, out) for start, out in zip(starts, outs)]
+        # unicodedata has no alignment: map character by character, except where a character
+        # and the marks after it normalize together (e + U+0301 -> é), which is one chunk.
+        chunks = []
+        for match in _CLUSTER.finditer(text):
+            a, b = match.span()
+            whole, parts = self._map(text[a:b]), [self._map(ch) for ch in text[a:b]]
+            if whole == "".join(parts):
+                chunks += [(offset + a + k, part) for k, part in enumerate(parts)]
+            else:
+                chunks.append((offset + a, whole))
+        if "".join(out for _, out in chunks) != self._map(text):
+            # Composition across clusters (Hangul jamo, a few Indic vowels): keep the pieces
+            # right and give up on the alignment inside this text.
+            return [(offset, self._map(text))] if text else []
+        return chunks
+
+    def normalize_with_alignment(self, text: str) -> tuple[str, list[int]]:
+        """The normalized string and where each of its characters came from in ``text``.
+
+        ``alignment[i]`` is the index in ``text`` where the source of normalized character
+        ``i`` starts, plus one last entry for the end (sentencepiece's ``norm_to_orig``,
+        counted in characters): removed text is charged to the piece before it.
+        """
+        chunks: list[tuple[int, str]] = []
+        start = 0
+        for match in self._protected.finditer(text) if self._protected else ():
+            chunks += self._chunks(text[start : match.start()], start)
+            chunks.append((match.start(), match.group()))
+            start = match.end()
+        chunks += self._chunks(text[start:], start)
+        first = 0
+        while self.remove_extra_whitespaces and first < len(chunks) and chunks[first][1] == " ":
+            first += 1
+        if first == len(chunks):
+            return "", [len(text) if chunks else 0]
+        space = SPACE if self.escape_whitespaces else " "
+        out: list[str] = []
+        alignment: list[int] = []
+        if self.add_dummy_prefix and not self.treat_whitespace_as_suffix:
+            out.append(space)
+            alignment.append(chunks[first][0])
+        is_prev_space = self.remove_extra_whitespaces
+        for origin, replacement in chunks[first:]:
+            if is_prev_space:
+                replacement = replacement.lstrip(" ")
+            if replacement:
+                out += [space if ch == " " else ch for ch in replacement]
+                alignment += [origin] * len(replacement)
+                is_prev_space = self.remove_extra_whitespaces and replacement.endswith(" ")
+        end = len(text)
+        while self.remove_extra_whitespaces and out and out[-1] == space:
+            out.pop()
+            end = alignment.pop()
+        if self.add_dummy_prefix and self.treat_whitespace_as_suffix:
+            out.append(space)
+            alignment.append(end)
+        return "".join(out), [*alignment, end]
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: NormalizerSpec,
+        *,
+        treat_whitespace_as_suffix: bool = False,
+        protected: Iterable[str] = (),
+        use_charsmap: bool = True,
+        source: str = "<spec>",
+    ) -> SentencePieceNormalizer:
+        charsmap = None
+        if use_charsmap and spec.precompiled_charsmap:
+            charsmap = PrecompiledCharsmap(spec.precompiled_charsmap, source)
+        return cls(
+            spec.name or "identity",
+            charsmap,
+            add_dummy_prefix=spec.add_dummy_prefix,
+            remove_extra_whitespaces=spec.remove_extra_whitespaces,
+            escape_whitespaces=spec.escape_whitespaces,
+            treat_whitespace_as_suffix=treat_whitespace_as_suffix,
+            protected=protected,
+        )

@@ -2,7 +2,8 @@
 
 Pieces, ids and decoded text must equal ``sentencepiece.SentencePieceProcessor`` for a ``.model``
 file, and the ``tokenizers`` Unigram model for a ``tokenizer.json``: the same normalization, the
-same Viterbi best path (ties and float32 sums included), unknown runs merged or byte fallback.
+same Viterbi best path (ties included; float32 sums like sentencepiece, float64 like tokenizers),
+unknown runs merged into one piece or spelled as bytes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import base64
 import json
 import math
 import re
-import struct
-import unicodedata
+import warnings
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,194 +20,20 @@ from pathlib import Path
 from typing import NamedTuple
 
 from clearformer.tokenization.sentencepiece_model import (
-    NormalizerSpec,
+    SPACE,
     PieceType,
     PrecompiledCharsmap,
+    SentencePieceNormalizer,
     SentencePieceProto,
     load_sentencepiece_model,
 )
 
 __all__ = ["SPACE", "SentencePieceNormalizer", "UnigramEncoding", "UnigramModel"]
 
-SPACE = "\u2581"  # "▁": how SentencePiece writes a space inside a piece
 UNK_PENALTY = 10.0  # an unknown character costs 10 nats more than the rarest piece
 _FLT_MIN = 1.1754943508222875e-38
+SCORINGS = ("sentencepiece", "tokenizers")
 _BYTE_PIECE = re.compile(r"<0x([0-9A-F]{2})>")
-_CLUSTER = re.compile(
-    r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", re.S
-)
-
-# What "nmt_nfkc" adds on top of NFKC, read off sentencepiece's precompiled table (Unicode 14
-# NFKC vs. the table): C0/C1 control characters are dropped; tab, newlines, invisible format
-# characters and U+2581 itself become a plain space; FULLWIDTH TILDE is kept (NFKC gives "~").
-_NMT_EXTRA = {
-    **{c: "" for c in [*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F, 0x8F, 0x9F]},
-    **dict.fromkeys([0x09, 0x0A, 0x0C, 0x0D, 0x061C, 0x1680, 0x200B, 0x200C], " "),
-    **dict.fromkeys([0x200E, 0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD], " "),
-    0xFF5E: "\uff5e",
-}
-
-
-def _float32(value: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", value))[0]
-
-
-class SentencePieceNormalizer:
-    """Text → the normalized string the lattice runs over (``"▁Hello▁world"``).
-
-    ``charsmap`` (the model's precompiled table) is exact. Without one, ``rule`` picks a
-    ``unicodedata`` equivalent; it differs from sentencepiece's table only on characters newer
-    than Python's Unicode version and on combining sequences the table does not list.
-    """
-
-    def __init__(
-        self,
-        rule: str = "nmt_nfkc",
-        charsmap: PrecompiledCharsmap | None = None,
-        *,
-        add_dummy_prefix: bool = True,
-        remove_extra_whitespaces: bool = True,
-        escape_whitespaces: bool = True,
-        treat_whitespace_as_suffix: bool = False,
-        protected: Iterable[str] = (),
-    ) -> None:
-        known = ("identity", "nfkc", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf")
-        if charsmap is None and rule not in known:
-            raise ValueError(
-                f"normalization rule {rule!r} needs its precompiled charsmap; "
-                f"without one only {', '.join(known)} are available"
-            )
-        self.rule, self.charsmap = rule, charsmap
-        self.add_dummy_prefix = add_dummy_prefix
-        self.remove_extra_whitespaces = remove_extra_whitespaces
-        self.escape_whitespaces = escape_whitespaces
-        self.treat_whitespace_as_suffix = treat_whitespace_as_suffix
-        # User-defined symbols pass through unnormalized, longest first (as sentencepiece does).
-        protected = sorted(set(protected), key=len, reverse=True)
-        self._protected = re.compile("|".join(map(re.escape, protected))) if protected else None
-
-    def _map(self, text: str) -> str:
-        if self.charsmap is not None:
-            return self.charsmap.normalize(text)
-        if self.rule.startswith("nmt_"):
-            text = text.translate(_NMT_EXTRA)
-        if self.rule != "identity":
-            # Split around FULLWIDTH TILDE so NFKC cannot turn the one nmt keeps into "~".
-            parts = text.split("\uff5e") if self.rule.startswith("nmt_") else [text]
-            text = "\uff5e".join(unicodedata.normalize("NFKC", part) for part in parts)
-        return text.casefold() if self.rule.endswith("_cf") else text
-
-    def _map_unprotected(self, text: str) -> str:
-        if self._protected is None:
-            return self._map(text)
-        parts, start = [], 0
-        for match in self._protected.finditer(text):
-            parts += [self._map(text[start : match.start()]), match.group()]
-            start = match.end()
-        return "".join([*parts, self._map(text[start:])])
-
-    def __call__(self, text: str) -> str:
-        if not text:
-            return ""
-        text = self._map_unprotected(text)
-        if self.remove_extra_whitespaces:
-            text = re.sub(" {2,}", " ", text).strip(" ")
-            if not text:
-                return ""
-        if self.add_dummy_prefix:
-            text = text + " " if self.treat_whitespace_as_suffix else " " + text
-        if self.escape_whitespaces:
-            text = text.replace(" ", SPACE)
-        if self.remove_extra_whitespaces and not self.treat_whitespace_as_suffix:
-            # sentencepiece strips trailing "▁" after escaping, literal "▁" input included.
-            text = text.rstrip(SPACE if self.escape_whitespaces else " ")
-        return text
-
-    def _chunks(self, text: str, offset: int = 0) -> list[tuple[int, str]]:
-        """(start index in ``text`` + offset, replacement) for each piece the rule rewrites."""
-        if self.charsmap is not None:
-            starts, outs = self.charsmap.chunks(text)
-            return [(offset + start, out) for start, out in zip(starts, outs)]
-        # unicodedata has no alignment: map character by character, except where a character
-        # and the marks after it normalize together (e + U+0301 -> é), which is one chunk.
-        chunks = []
-        for match in _CLUSTER.finditer(text):
-            a, b = match.span()
-            whole, parts = self._map(text[a:b]), [self._map(ch) for ch in text[a:b]]
-            if whole == "".join(parts):
-                chunks += [(offset + a + k, part) for k, part in enumerate(parts)]
-            else:
-                chunks.append((offset + a, whole))
-        if "".join(out for _, out in chunks) != self._map(text):
-            # Composition across clusters (Hangul jamo, a few Indic vowels): keep the pieces
-            # right and give up on the alignment inside this text.
-            return [(offset, self._map(text))] if text else []
-        return chunks
-
-    def normalize_with_alignment(self, text: str) -> tuple[str, list[int]]:
-        """The normalized string and where each of its characters came from in ``text``.
-
-        ``alignment[i]`` is the index in ``text`` where the source of normalized character
-        ``i`` starts, plus one last entry for the end (sentencepiece's ``norm_to_orig``,
-        counted in characters): removed text is charged to the piece before it.
-        """
-        chunks: list[tuple[int, str]] = []
-        start = 0
-        for match in self._protected.finditer(text) if self._protected else ():
-            chunks += self._chunks(text[start : match.start()], start)
-            chunks.append((match.start(), match.group()))
-            start = match.end()
-        chunks += self._chunks(text[start:], start)
-        first = 0
-        while self.remove_extra_whitespaces and first < len(chunks) and chunks[first][1] == " ":
-            first += 1
-        if first == len(chunks):
-            return "", [len(text) if chunks else 0]
-        space = SPACE if self.escape_whitespaces else " "
-        out: list[str] = []
-        alignment: list[int] = []
-        if self.add_dummy_prefix and not self.treat_whitespace_as_suffix:
-            out.append(space)
-            alignment.append(chunks[first][0])
-        is_prev_space = self.remove_extra_whitespaces
-        for origin, replacement in chunks[first:]:
-            if is_prev_space:
-                replacement = replacement.lstrip(" ")
-            if replacement:
-                out += [space if ch == " " else ch for ch in replacement]
-                alignment += [origin] * len(replacement)
-                is_prev_space = self.remove_extra_whitespaces and replacement.endswith(" ")
-        end = len(text)
-        while self.remove_extra_whitespaces and out and out[-1] == space:
-            out.pop()
-            end = alignment.pop()
-        if self.add_dummy_prefix and self.treat_whitespace_as_suffix:
-            out.append(space)
-            alignment.append(end)
-        return "".join(out), [*alignment, end]
-
-    @classmethod
-    def from_spec(
-        cls,
-        spec: NormalizerSpec,
-        *,
-        treat_whitespace_as_suffix: bool = False,
-        protected: Iterable[str] = (),
-        use_charsmap: bool = True,
-        source: str = "<spec>",
-    ) -> SentencePieceNormalizer:
-        charsmap = None
-        if use_charsmap and spec.precompiled_charsmap:
-            charsmap = PrecompiledCharsmap(spec.precompiled_charsmap, source)
-        return cls(
-            spec.name or "identity",
-            charsmap,
-            add_dummy_prefix=spec.add_dummy_prefix,
-            remove_extra_whitespaces=spec.remove_extra_whitespaces,
-            escape_whitespaces=spec.escape_whitespaces,
-            treat_whitespace_as_suffix=treat_whitespace_as_suffix,
-            protected=protected,
-        )
 
 
 class UnigramEncoding(NamedTuple):
@@ -238,21 +64,28 @@ class UnigramModel:
         unk_id: int | None,
         byte_fallback: bool = False,
         unk_surface: str = " \u2047 ",
+        scoring: str = "sentencepiece",
     ) -> None:
+        if scoring not in SCORINGS:
+            raise ValueError(f"scoring={scoring!r}; expected one of {SCORINGS}")
         self.pieces = list(pieces)
+        self.scoring = scoring
         self.normalizer = normalizer
         self.settings = _Settings(unk_id, byte_fallback, unk_surface)
         if unk_id is not None and not 0 <= unk_id < len(self.pieces):
             raise ValueError(f"unk_id={unk_id} is outside the vocabulary (0..{len(pieces) - 1})")
         self._piece_to_id = {p.piece: i for i, p in enumerate(self.pieces)}
         normal = [p.score for p in self.pieces if p.type == PieceType.NORMAL]
-        # sentencepiece keeps these in float32; so do we, so the same paths win. Its running
-        # maximum starts at FLT_MIN (the smallest *positive* float), so with the usual all-
-        # negative scores max_score is FLT_MIN and a user-defined piece scores about -0.1.
+        if scoring == "tokenizers":
+            normal = [p.score for p in self.pieces]
+        # sentencepiece's running maximum starts at FLT_MIN (the smallest *positive* float), so
+        # with the usual all-negative scores max_score is FLT_MIN and a user-defined piece
+        # scores about -0.1.
         self.min_score = min(normal, default=0.0)
         self.max_score = max([_FLT_MIN, *normal])
-        self._unk_score = _float32(self.min_score - UNK_PENALTY)
+        self._unk_score = self._round(self.min_score - UNK_PENALTY)
         self._build_matcher()
+        self._word_cache: dict[str, tuple] = {}
         self._byte_ids: dict[int, int] = {}
         if byte_fallback:
             for i, p in enumerate(self.pieces):
@@ -265,18 +98,27 @@ class UnigramModel:
                     f"found {len(self._byte_ids)}"
                 )
 
+    def _round(self, value: float) -> float:
+        return array(self._float_type, [value])[0]
+
+    @property
+    def _float_type(self) -> str:
+        # sentencepiece adds path scores in float32, the tokenizers library in float64; the
+        # rounding decides near-ties, so each format is scored the way its own library does.
+        return "f" if self.scoring == "sentencepiece" else "d"
+
     def _build_matcher(self) -> None:
-        # Only NORMAL and USER_DEFINED pieces can be matched in text; UNUSED ones are in
-        # sentencepiece's trie but skipped, which is the same as leaving them out.
+        # sentencepiece matches only NORMAL and USER_DEFINED pieces in text (UNUSED ones are in
+        # its trie but skipped: the same as leaving them out); tokenizers matches every piece.
         self._matchable: dict[str, tuple[int, float]] = {}
         for i, p in enumerate(self.pieces):
-            if p.type == PieceType.NORMAL:
+            if p.type == PieceType.NORMAL or self.scoring == "tokenizers":
                 self._matchable[p.piece] = (i, p.score)
             elif p.type == PieceType.USER_DEFINED:
                 # sentencepiece scores a user-defined symbol as its length in UTF-8 bytes times
                 # the best piece score, minus 0.1 (about -0.1 in practice; see max_score).
                 score = len(p.piece.encode("utf-8")) * self.max_score - 0.1
-                self._matchable[p.piece] = (i, _float32(score))
+                self._matchable[p.piece] = (i, self._round(score))
         # One dict answers both "is this a piece?" (id, score) and "can a piece start like
         # this?" (None), so the lattice stops growing a candidate at the first dead end.
         self._lattice: dict[str, tuple[int, float] | None] = dict.fromkeys(
@@ -340,9 +182,11 @@ class UnigramModel:
                 kind = PieceType.CONTROL
             elif byte_fallback and _BYTE_PIECE.fullmatch(piece):
                 kind = PieceType.BYTE
-            pieces.append(SentencePieceProto(piece, _float32(score), kind))
+            pieces.append(SentencePieceProto(piece, float(score), kind))
         normalizer = _normalizer_from_json(data.get("normalizer"), data.get("pre_tokenizer"))
-        return cls(pieces, normalizer, unk_id=unk_id, byte_fallback=byte_fallback)
+        return cls(
+            pieces, normalizer, unk_id=unk_id, byte_fallback=byte_fallback, scoring="tokenizers"
+        )
 
     # ---------------------------------------------------------------------------- vocabulary
     @property
@@ -375,7 +219,7 @@ class UnigramModel:
         best = [0.0] + [-math.inf] * size  # best path score ending at each position
         back: list[tuple[int, int]] = [(0, -1)] * (size + 1)  # (start, id) of the last piece
         unk = -1 if self.settings.unk_id is None else self.settings.unk_id
-        f32 = array("f", [0.0])  # sums are rounded to float32, as sentencepiece adds floats
+        f32 = array(self._float_type, [0.0])  # each sum rounded as the reference library does
         for start in range(size):
             base, has_single = best[start], False
             for end in range(start + 1, min(size, start + max_len) + 1):
@@ -401,31 +245,52 @@ class UnigramModel:
 
     def _encode_spans(self, normalized: str) -> list[tuple[str, int, int, int]]:
         """(piece, id, start, end) with start/end in ``normalized``, after unknown handling:
-        an unknown run's piece is its text; byte-fallback pieces share their character's
-        span, which only the character's last byte covers (as sentencepiece reports it)."""
+        a run of unknown characters is one piece (its text), or its UTF-8 bytes as
+        ``<0xNN>`` pieces with byte fallback."""
         unk_id, out = self.settings.unk_id, []
         prev_unknown = False
         for start, end, index in self.viterbi(normalized):
-            surface = normalized[start:end]
-            is_unknown = index == unk_id or index == -1
             if index == -1:
                 raise ValueError(
-                    f"{surface!r} is not in the vocabulary and the model has no unk piece"
+                    f"{normalized[start:end]!r} is not in the vocabulary and the model has no "
+                    "unk piece"
                 )
-            if is_unknown and self.settings.byte_fallback:
-                for k in range(start, end):
-                    data = normalized[k].encode("utf-8")
-                    for j, byte in enumerate(data):
-                        byte_id = self._byte_ids[byte]
-                        last = j == len(data) - 1
-                        out.append((self.pieces[byte_id].piece, byte_id, k, k + 1 if last else k))
-            elif is_unknown and prev_unknown:
-                # sentencepiece merges a run of unknown characters into one unknown piece.
-                piece, _, begin, _ = out[-1]
-                out[-1] = (piece + surface, index, begin, end)
+            is_unknown = index == unk_id
+            if is_unknown and prev_unknown:  # both libraries fuse a run of unknowns
+                out[-1] = (out[-1][0] + normalized[start:end], index, out[-1][2], end)
             else:
-                out.append((surface, index, start, end))
-            prev_unknown = is_unknown and not self.settings.byte_fallback
+                out.append((normalized[start:end], index, start, end))
+            prev_unknown = is_unknown
+        if self.scoring == "tokenizers":
+            # tokenizers looks every fused string up again: a literal "<unk>" in the text is
+            # that piece, not an unknown character (so it gets no byte fallback).
+            lookup = self._piece_to_id
+            out = [(p, lookup.get(p, i) if i == unk_id else i, a, b) for p, i, a, b in out]
+        if self.settings.byte_fallback and unk_id is not None:
+            out = [span for item in out for span in self._as_bytes(item, normalized)]
+        return out
+
+    def _as_bytes(self, item: tuple[str, int, int, int], normalized: str):
+        piece, index, start, end = item
+        if index != self.settings.unk_id or (
+            self.scoring == "tokenizers" and piece in self._piece_to_id
+        ):
+            return [item]
+        if self.scoring == "tokenizers":  # every byte carries the whole unknown run's span
+            return [
+                (self.pieces[self._byte_ids[b]].piece, self._byte_ids[b], start, end)
+                for b in piece.encode("utf-8")
+            ]
+        # sentencepiece: a character's bytes are empty spans at its start but the last one,
+        # which covers the character.
+        out = []
+        for k in range(start, end):
+            data = normalized[k].encode("utf-8")
+            for j, byte in enumerate(data):
+                byte_id = self._byte_ids[byte]
+                out.append(
+                    (self.pieces[byte_id].piece, byte_id, k, k + 1 if j == len(data) - 1 else k)
+                )
         return out
 
     def encode_to_pieces(self, text: str) -> list[str]:
@@ -447,6 +312,44 @@ class UnigramModel:
             [span[0] for span in spans],
             [(alignment[span[2]], alignment[span[3]]) for span in spans],
         )
+
+    # --------------------------------------------- the model stage of tokenization.Pipeline
+    def tokenize_word(
+        self, word: str
+    ) -> tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]:
+        """(ids, pieces, character offsets in ``word``) for one normalized, pre-tokenized word
+        (e.g. ``"▁Hello"`` from a Metaspace pre-tokenizer); no normalization happens here."""
+        hit = self._word_cache.get(word)
+        if hit is None:
+            if len(self._word_cache) > 200_000:
+                self._word_cache.clear()
+            spans = self._encode_spans(word)
+            hit = self._word_cache[word] = (
+                tuple(span[1] for span in spans),
+                tuple(span[0] for span in spans),
+                tuple((span[2], span[3]) for span in spans),
+            )
+        return hit
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._piece_to_id.get(token)
+
+    def id_to_token(self, index: int) -> str | None:
+        return self.pieces[index].piece if 0 <= index < len(self.pieces) else None
+
+    def to_dict(self) -> dict:
+        """The ``"model"`` section of a tokenizer.json."""
+        return {
+            "type": "Unigram",
+            "unk_id": self.settings.unk_id,
+            "vocab": [[p.piece, p.score] for p in self.pieces],
+            "byte_fallback": self.settings.byte_fallback,
+        }
+
+    def save(self, folder: str | Path) -> list[str]:
+        path = Path(folder) / "unigram.json"
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
+        return [str(path)]
 
     # ------------------------------------------------------------------------------ decoding
     def decode(self, ids: Iterable[int]) -> str:
@@ -506,18 +409,27 @@ def _decode_bytes(data: bytes) -> str:
 
 
 def _normalizer_from_json(normalizer: dict | None, pre_tokenizer: dict | None):
-    """The SentencePieceNormalizer a tokenizer.json's normalizer + Metaspace describe."""
-    charsmap, extra_spaces = None, False
+    """The SentencePieceNormalizer that a tokenizer.json's normalizer + Metaspace describe."""
+    rule, charsmap, extra_spaces = "identity", None, False
     steps = [normalizer] if normalizer else []
     while steps:
         step = steps.pop(0)
-        if step.get("type") == "Sequence":
+        kind = step.get("type")
+        if kind == "Sequence":
             steps = list(step.get("normalizers", [])) + steps
-        elif step.get("type") == "Precompiled" and step.get("precompiled_charsmap"):
+        elif kind == "Precompiled" and step.get("precompiled_charsmap"):
             blob = base64.b64decode(step["precompiled_charsmap"])
-            charsmap = PrecompiledCharsmap(blob, "tokenizer.json")
-        elif step.get("type") == "Replace" and step.get("content") == " ":
+            charsmap, rule = PrecompiledCharsmap(blob, "tokenizer.json"), "precompiled"
+        elif kind == "Replace" and step.get("content") == " ":
             extra_spaces = True  # the " {2,}" -> " " rule of converted sentencepiece models
+        elif kind == "NFKC":
+            rule = "nfkc"
+        elif kind != "Precompiled":
+            warnings.warn(
+                f"tokenizer.json normalizer step {kind!r} is not applied by UnigramModel.encode; "
+                "normalize with the pipeline's own normalizer and call tokenize_word",
+                stacklevel=3,
+            )
     dummy_prefix = True
     steps = [pre_tokenizer] if pre_tokenizer else []
     while steps:
@@ -527,8 +439,5 @@ def _normalizer_from_json(normalizer: dict | None, pre_tokenizer: dict | None):
         elif step.get("type") == "Metaspace":
             dummy_prefix = step.get("prepend_scheme", "always") != "never"
     return SentencePieceNormalizer(
-        "identity" if charsmap is None else "precompiled",
-        charsmap,
-        add_dummy_prefix=dummy_prefix,
-        remove_extra_whitespaces=extra_spaces,
+        rule, charsmap, add_dummy_prefix=dummy_prefix, remove_extra_whitespaces=extra_spaces
     )
