@@ -90,7 +90,7 @@ def train_bpe_merges(
             ids[ch] = len(vocab)
             vocab.append(ch)
     words, counts = _spell_words(word_counts, ids, vocab, continuing_subword_prefix)
-    if vocab_size < len(vocab):
+    if vocab_size < len(vocab):  # tokenizers would quietly return the larger vocabulary
         raise ValueError(
             f"vocab_size={vocab_size} is smaller than the {len(special_tokens)} special tokens "
             f"plus the {len(vocab) - len(special_tokens)} single-character tokens the corpus "

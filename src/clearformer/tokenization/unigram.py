@@ -75,9 +75,10 @@ class UnigramModel:
         if unk_id is not None and not 0 <= unk_id < len(self.pieces):
             raise ValueError(f"unk_id={unk_id} is outside the vocabulary (0..{len(pieces) - 1})")
         self._piece_to_id = {p.piece: i for i, p in enumerate(self.pieces)}
-        normal = [p.score for p in self.pieces if p.type == PieceType.NORMAL]
-        if scoring == "tokenizers":
-            normal = [p.score for p in self.pieces]
+        # The score range: sentencepiece looks at NORMAL pieces only, tokenizers at all.
+        normal = [
+            p.score for p in self.pieces if p.type == PieceType.NORMAL or scoring == "tokenizers"
+        ]
         # sentencepiece's running maximum starts at FLT_MIN (the smallest *positive* float), so
         # with the usual all-negative scores max_score is FLT_MIN and a user-defined piece
         # scores about -0.1.
