@@ -82,8 +82,7 @@ def _build(split_rows: dict[str, list[dict]], features=None):
 # --- GLUE-style TSV ----------------------------------------------------------------------------------
 def _read_tsv(path: Path) -> Iterator[tuple[int, list[str]]]:
     with open(path, encoding="utf-8", newline="") as f:
-        for line_no, fields in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-            yield line_no, fields
+        yield from enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=1)
 
 
 def _read_glue_file(path: Path, task, header: bool | None, on_error: str) -> list[dict]:
