@@ -19,12 +19,16 @@ CONFIG_MAPPING: dict[str, str] = {
     "distilbert": "clearformer.models.distilbert.configuration_distilbert:DistilBertConfig",
     "roberta": "clearformer.models.roberta.configuration_roberta:RobertaConfig",
     "gpt2": "clearformer.models.gpt2.configuration_gpt2:GPT2Config",
+    "marian": "clearformer.models.marian.configuration_marian:MarianConfig",
+    "t5": "clearformer.models.t5.configuration_t5:T5Config",
 }
 
 _BERT = "clearformer.models.bert.modeling_bert:"
 _DISTIL = "clearformer.models.distilbert.modeling_distilbert:"
 _ROBERTA = "clearformer.models.roberta.modeling_roberta:"
 _GPT2 = "clearformer.models.gpt2.modeling_gpt2:"
+_MARIAN = "clearformer.models.marian.modeling_marian:"
+_T5 = "clearformer.models.t5.modeling_t5:"
 
 # task -> model_type -> class path. A task's table is what AutoModelFor<task> can build.
 MODEL_MAPPINGS: dict[str, dict[str, str]] = {
@@ -33,6 +37,8 @@ MODEL_MAPPINGS: dict[str, dict[str, str]] = {
         "distilbert": _DISTIL + "DistilBertModel",
         "roberta": _ROBERTA + "RobertaModel",
         "gpt2": _GPT2 + "GPT2Model",
+        "marian": _MARIAN + "MarianModel",
+        "t5": _T5 + "T5Model",
     },
     "pretraining": {
         "bert": _BERT + "BertForPreTraining",
@@ -49,7 +55,10 @@ MODEL_MAPPINGS: dict[str, dict[str, str]] = {
         "roberta": _ROBERTA + "RobertaForCausalLM",
         "gpt2": _GPT2 + "GPT2LMHeadModel",
     },
-    "seq2seq_lm": {},
+    "seq2seq_lm": {
+        "marian": _MARIAN + "MarianMTModel",
+        "t5": _T5 + "T5ForConditionalGeneration",
+    },
     "sequence_classification": {
         "bert": _BERT + "BertForSequenceClassification",
         "distilbert": _DISTIL + "DistilBertForSequenceClassification",

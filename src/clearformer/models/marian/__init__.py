@@ -1,0 +1,1 @@
+"""Marian (opus-mt) translation models and tokenizer."""

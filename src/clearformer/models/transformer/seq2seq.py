@@ -1,0 +1,99 @@
+"""Pieces every encoder-decoder family shares (Marian, T5): outputs, label shifting, the loss.
+
+Field names are Hugging Face's Seq2Seq*Output names so ``outputs.encoder_last_hidden_state`` and
+``outputs[0]`` read as they do there. ``shift_tokens_right`` is the teacher-forcing input: the
+decoder sees ``[start, y1, ..., y(n-1)]`` and is trained to predict ``[y1, ..., yn]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ...modeling_outputs import BaseModelOutput, _output
+
+IGNORE_INDEX = -100  # label value the loss skips (padding in DataCollatorForSeq2Seq)
+
+_DEC = ("decoder_hidden_states", "decoder_attentions", "cross_attentions")
+_ENC = ("encoder_last_hidden_state", "encoder_hidden_states", "encoder_attentions")
+Seq2SeqModelOutput = _output("Seq2SeqModelOutput", "last_hidden_state", "past_key_values", *_DEC, *_ENC)
+Seq2SeqLMOutput = _output("Seq2SeqLMOutput", "loss", "logits", "past_key_values", *_DEC, *_ENC)
+DecoderOutput = _output(
+    "DecoderOutput", "last_hidden_state", "past_key_values", "hidden_states", "attentions", "cross_attentions"
+)
+
+
+def shift_tokens_right(
+    labels: torch.Tensor, pad_token_id: int | None, decoder_start_token_id: int | None
+) -> torch.Tensor:
+    """[y1 .. yn] -> [start, y1 .. y(n-1)], with -100 (ignored label) turned into padding."""
+    if decoder_start_token_id is None:
+        raise ValueError(
+            "config.decoder_start_token_id is None, so decoder inputs cannot be built from labels; set it "
+            "(Marian: the pad id; T5: 0) or pass decoder_input_ids yourself"
+        )
+    if pad_token_id is None:
+        raise ValueError("config.pad_token_id is None; it is needed to replace -100 in shifted labels")
+    shifted = labels.new_full(labels.shape, decoder_start_token_id)
+    shifted[:, 1:] = labels[:, :-1]
+    return shifted.masked_fill(shifted == IGNORE_INDEX, pad_token_id)
+
+
+def seq2seq_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
+    """Mean token cross-entropy over labels that are not -100."""
+    if labels is None:
+        return None
+    vocab = logits.shape[-1]
+    real = labels[labels != IGNORE_INDEX]
+    if real.numel() and (int(real.max()) >= vocab or int(real.min()) < 0):
+        raise ValueError(
+            f"labels contain id {int(real.max())} but the model's target vocabulary has {vocab} entries; "
+            "was the target side tokenized with a different vocabulary than the model's (text_target=...)?"
+        )
+    return F.cross_entropy(logits.reshape(-1, vocab).float(), labels.reshape(-1), ignore_index=IGNORE_INDEX)
+
+
+def as_encoder_output(encoder_outputs: Any) -> Any:
+    """Accept a BaseModelOutput, a tuple (hidden, ...) or a bare tensor as ``encoder_outputs``."""
+    if encoder_outputs is None or isinstance(encoder_outputs, BaseModelOutput):
+        return encoder_outputs
+    if isinstance(encoder_outputs, torch.Tensor):
+        return BaseModelOutput(last_hidden_state=encoder_outputs)
+    items = list(encoder_outputs.values()) if isinstance(encoder_outputs, dict) else list(encoder_outputs)
+    return BaseModelOutput(
+        last_hidden_state=items[0],
+        hidden_states=items[1] if len(items) > 1 else None,
+        attentions=items[2] if len(items) > 2 else None,
+    )
+
+
+def lm_output(loss, logits, decoder_out, encoder_out, use_cache: bool, return_dict: bool):
+    """Assemble Seq2SeqLMOutput (or its tuple) from the decoder's and encoder's outputs."""
+    result = Seq2SeqLMOutput(
+        loss=loss,
+        logits=logits,
+        past_key_values=decoder_out.past_key_values if use_cache else None,
+        decoder_hidden_states=decoder_out.hidden_states,
+        decoder_attentions=decoder_out.attentions,
+        cross_attentions=decoder_out.cross_attentions,
+        encoder_last_hidden_state=encoder_out.last_hidden_state,
+        encoder_hidden_states=encoder_out.hidden_states,
+        encoder_attentions=encoder_out.attentions,
+    )
+    return result if return_dict else result.to_tuple()
+
+
+def model_output(decoder_out, encoder_out, use_cache: bool, return_dict: bool):
+    result = Seq2SeqModelOutput(
+        last_hidden_state=decoder_out.last_hidden_state,
+        past_key_values=decoder_out.past_key_values if use_cache else None,
+        decoder_hidden_states=decoder_out.hidden_states,
+        decoder_attentions=decoder_out.attentions,
+        cross_attentions=decoder_out.cross_attentions,
+        encoder_last_hidden_state=encoder_out.last_hidden_state,
+        encoder_hidden_states=encoder_out.hidden_states,
+        encoder_attentions=encoder_out.attentions,
+    )
+    return result if return_dict else result.to_tuple()
