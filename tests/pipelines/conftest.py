@@ -86,6 +86,30 @@ def tiny_gpt2(tmp_path_factory, gpt2_vocab_dir) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_roberta_ner(tmp_path_factory, gpt2_vocab_dir) -> Path:
+    """A tiny RoBERTa token classifier: byte-level BPE, where words are guessed from spaces."""
+    folder = tmp_path_factory.mktemp("tiny_roberta_ner")
+    gpt2 = json.loads((gpt2_vocab_dir / "encoder.json").read_text(encoding="utf-8"))
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for token, _ in sorted(gpt2.items(), key=lambda kv: kv[1]):
+        vocab.setdefault(token, len(vocab))
+    vocab["<mask>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(gpt2_vocab_dir / "vocab.bpe", folder / "merges.txt")
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "RobertaTokenizer"}))
+    torch.manual_seed(0)
+    config = transformers.RobertaConfig(
+        **{k: v for k, v in TINY_BERT.items() if k != "max_position_embeddings"},
+        vocab_size=len(vocab),
+        initializer_range=0.2,
+        id2label=dict(enumerate(CONLL)),
+        label2id={label: i for i, label in enumerate(CONLL)},
+    )
+    transformers.RobertaForTokenClassification(config).save_pretrained(folder)
+    return folder
+
+
 def assert_close(ours, ref, atol: float = 1e-5, path: str = "result") -> None:
     """Equal structure and strings/ints exactly; floats within atol."""
     if isinstance(ref, dict):
