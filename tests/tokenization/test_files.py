@@ -103,3 +103,24 @@ def test_direct_construction_from_vocab_file_works(folders):
 
     tok = BertTokenizer(vocab_file=str(folders["bert"] / "vocab.txt"))
     assert tok("I like natural language progressing!")["input_ids"] == [101, 1045, 2066, 3019, 2653, 27673, 999, 102]
+
+
+@pytest.mark.parametrize("use_fast", [False, True])
+def test_tokenizers_pickle_and_hash_stably(folders, use_fast):
+    import copy
+    import pickle
+
+    tok = AutoTokenizer.from_pretrained(folders["bert"], use_fast=use_fast)
+    before = pickle.dumps(tok)
+    expected = tok(TEXTS, **FIELDS)
+    assert pickle.dumps(tok) == before  # caches filled by the call are not part of the state
+    for clone in (pickle.loads(before), copy.deepcopy(tok)):
+        assert type(clone) is type(tok)
+        assert_same(clone(TEXTS, **FIELDS), expected, "clone")
+
+
+def test_class_from_pretrained_accepts_use_fast(folders):
+    from clearformer.models.bert.tokenization_bert import BertTokenizer
+
+    tok = BertTokenizer.from_pretrained(folders["bert"], use_fast=True)
+    assert tok.is_fast and isinstance(tok, BertTokenizer)
