@@ -44,7 +44,9 @@ class Int8WeightOnlyLinear(nn.Module):
         w = weight.detach().float()  # (out, in)
         scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0
         self.out_features, self.in_features = w.shape
-        self.register_buffer("weight_int8", torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8))
+        self.register_buffer(
+            "weight_int8", torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+        )
         self.register_buffer("scales", scale.to(torch.bfloat16))
         self.register_buffer("bias", None if bias is None else bias.detach().to(torch.bfloat16))
 

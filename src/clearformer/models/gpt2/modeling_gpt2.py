@@ -124,7 +124,10 @@ class GPT2MLP(nn.Module):
         super().__init__()
         self.c_fc = Conv1D(intermediate_size, config.n_embd)
         self.c_proj = Conv1D(config.n_embd, intermediate_size)
-        self.act = get_activation(config.activation_function)
+        # gelu_new and gelu_pytorch_tanh are the same tanh formula; PyTorch's is one fused kernel
+        # instead of seven elementwise ones (it shows in the per-token time of decoding).
+        act = config.activation_function
+        self.act = get_activation("gelu_pytorch_tanh" if act == "gelu_new" else act)
         self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
