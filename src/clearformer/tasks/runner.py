@@ -151,6 +151,7 @@ def run_task(run: TaskRun, model=None, tokenizer=None) -> dict[str, Any]:
         "prepare_s": prepared - start,
         "train_s": trained - prepared,
         "eval_s": done - trained,
+        "loss_history": [(row["step"], row["loss"]) for row in trainer.state.log_history if "loss" in row],
         **metrics,
     }
     logger.info("task %s: %s", spec.name, result)
