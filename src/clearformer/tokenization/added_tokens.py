@@ -67,13 +67,22 @@ class AddedVocabulary:
     def __init__(self) -> None:
         self.tokens: dict[int, AddedToken] = {}
         self.ids: dict[str, int] = {}
+        # what the token looks like in outputs when it differs from its content (an uncased
+        # tokenizer shows add_tokens(["HeLLo"]) as "hello", as transformers 5.24 does)
+        self.surface: dict[int, str] = {}
         self.raw_matcher: regex.Pattern | None = None
         self.normalized_matcher: regex.Pattern | None = None
         self._group_ids: dict[bool, list[int]] = {False: [], True: []}
+        self._raw_first_chars: str | None = None
 
-    def add(self, token: AddedToken, token_id: int) -> None:
+    def add(self, token: AddedToken, token_id: int, surface: str | None = None) -> None:
         self.tokens[token_id] = token
         self.ids[token.content] = token_id
+        if surface is not None and surface != token.content:
+            self.surface[token_id] = surface
+
+    def token_string(self, token_id: int) -> str:
+        return self.surface.get(token_id) or self.tokens[token_id].content
 
     def special_ids(self) -> set[int]:
         return {i for i, t in self.tokens.items() if t.special}
@@ -93,13 +102,22 @@ class AddedVocabulary:
                 raw.append(_pattern(token, token.content))
                 raw_ids.append(token_id)
         self.raw_matcher = regex.compile("|".join(f"({p})" for p in raw)) if raw else None
+        # a cheap pre-check: text without any of these characters cannot hold a raw token
+        raw_tokens = [self.tokens[i] for i in raw_ids]
+        self._raw_first_chars = (
+            "".join(sorted({t.content[0] for t in raw_tokens}))
+            if raw_tokens and not any(t.lstrip for t in raw_tokens)
+            else None
+        )
         self.normalized_matcher = regex.compile("|".join(f"({p})" for p in norm)) if norm else None
         self._group_ids = {False: raw_ids, True: norm_ids}
 
     def split(self, text: str, normalized: bool) -> list[tuple[int, int, int | None]]:
         """Cut ``text`` into (start, end, added-token id or None for ordinary text) pieces."""
         matcher = self.normalized_matcher if normalized else self.raw_matcher
-        if matcher is None:
+        if matcher is None or (
+            not normalized and self._raw_first_chars is not None and not any(c in text for c in self._raw_first_chars)
+        ):
             return [(0, len(text), None)]
         group_ids = self._group_ids[normalized]
         pieces, pos = [], 0

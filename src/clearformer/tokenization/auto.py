@@ -15,9 +15,7 @@ from .serialization import read_json, read_tokenizer_config
 # class name -> "module:attribute", imported on first use so a registry entry costs nothing.
 TOKENIZER_CLASSES: dict[str, str] = {
     "BertTokenizer": "clearformer.models.bert.tokenization_bert:BertTokenizer",
-    "DistilBertTokenizer": (
-        "clearformer.models.distilbert.tokenization_distilbert:DistilBertTokenizer"
-    ),
+    "DistilBertTokenizer": ("clearformer.models.distilbert.tokenization_distilbert:DistilBertTokenizer"),
     "GPT2Tokenizer": "clearformer.models.gpt2.tokenization_gpt2:GPT2Tokenizer",
     "RobertaTokenizer": "clearformer.models.roberta.tokenization_roberta:RobertaTokenizer",
 }
@@ -91,9 +89,7 @@ class AutoTokenizer:
         )
 
     @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path, *inputs, use_fast: bool = False, **kwargs
-    ):
+    def from_pretrained(cls, pretrained_model_name_or_path, *inputs, use_fast: bool = False, **kwargs):
         tokenizer_class = cls.resolve_class(pretrained_model_name_or_path)
         if use_fast:
             from .fast import fast_class

@@ -50,9 +50,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         self.truncation_side = truncation_side or type(self).truncation_side
         for side in (self.padding_side, self.truncation_side):
             if side not in ("left", "right"):
-                raise ValueError(
-                    f"padding_side/truncation_side must be 'left' or 'right', got {side!r}"
-                )
+                raise ValueError(f"padding_side/truncation_side must be 'left' or 'right', got {side!r}")
         self.clean_up_tokenization_spaces = clean_up_tokenization_spaces
         if model_input_names is not None:
             self.model_input_names = list(model_input_names)
@@ -153,12 +151,11 @@ class PreTrainedTokenizer(SpecialTokensMixin):
 
         if is_split_into_words:
             if is_words(text):
-                return False, [(list(text), list(text_pair) if text_pair is not None else None)]
+                # an empty pair means "no pair" for a single input, as in transformers
+                return False, [(list(text), list(text_pair) if text_pair else None)]
             if isinstance(text, (list, tuple)) and all(is_words(t) for t in text):
                 pairs = text_pair if text_pair is not None else [None] * len(text)
-                return True, [
-                    (list(a), list(b) if b is not None else None) for a, b in zip(text, pairs)
-                ]
+                return True, [(list(a), list(b) if b is not None else None) for a, b in zip(text, pairs)]
             raise TypeError(
                 "with is_split_into_words=True, text must be a list of words (list[str]) or a "
                 f"batch of them (list[list[str]]), got {type(text).__name__}"
@@ -166,18 +163,15 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         if isinstance(text, str):
             if text_pair is not None and not isinstance(text_pair, str):
                 raise TypeError("text is one string, so text_pair must be one string too")
-            return False, [(text, text_pair)]
+            return False, [(text, text_pair or None)]
         if isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text):
             if text_pair is None:
                 return True, [(t, None) for t in text]
             if len(text_pair) != len(text):
-                raise ValueError(
-                    f"text has {len(text)} entries but text_pair has {len(text_pair)}; they pair up"
-                )
+                raise ValueError(f"text has {len(text)} entries but text_pair has {len(text_pair)}; they pair up")
             return True, list(zip(text, text_pair))
         if isinstance(text, (list, tuple)) and all(
-            isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(s, str) for s in t)
-            for t in text
+            isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(s, str) for s in t) for t in text
         ):
             return True, [(a, b) for a, b in text]
         raise TypeError(
@@ -199,8 +193,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         strategy = "longest_first" if truncation is True else truncation
         if strategy not in TRUNCATION_STRATEGIES:
             raise ValueError(
-                f"truncation={truncation!r} is not a strategy; use True, False or one of "
-                f"{TRUNCATION_STRATEGIES}"
+                f"truncation={truncation!r} is not a strategy; use True, False or one of {TRUNCATION_STRATEGIES}"
             )
         if max_length is None:
             max_length = self.model_max_length
@@ -223,9 +216,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             )
         if padding == "max_length" and max_length is None:
             if self.model_max_length >= VERY_LARGE_INTEGER:
-                raise ValueError(
-                    "padding='max_length' needs max_length: this tokenizer has no limit"
-                )
+                raise ValueError("padding='max_length' needs max_length: this tokenizer has no limit")
             max_length = self.model_max_length
         return padding, max_length
 
@@ -270,9 +261,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
 
     def _bare_encoding(self, ids: list[int]) -> Encoding:
         ids = list(ids)
-        return Encoding(
-            ids, self.convert_ids_to_tokens(ids), [(0, 0)] * len(ids), [None] * len(ids)
-        )
+        return Encoding(ids, self.convert_ids_to_tokens(ids), [(0, 0)] * len(ids), [None] * len(ids))
 
     def _finalize(
         self,
@@ -339,14 +328,10 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             )
             for name, value in fields:
                 current = getattr(r, name)
-                setattr(
-                    r, name, current + [value] * n if side == "right" else [value] * n + current
-                )
+                setattr(r, name, current + [value] * n if side == "right" else [value] * n + current)
 
     # ------------------------------------------------------------------ convenience calls
-    def tokenize(
-        self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs
-    ) -> list[str]:
+    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
         return self(text, pair, add_special_tokens=add_special_tokens, **kwargs).tokens()
 
     def encode(self, text, text_pair=None, add_special_tokens: bool = True, **kwargs):
@@ -418,10 +403,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     ) -> list[str]:
         if hasattr(sequences, "tolist"):
             sequences = sequences.tolist()
-        return [
-            self.decode(s, skip_special_tokens, clean_up_tokenization_spaces, **kwargs)
-            for s in sequences
-        ]
+        return [self.decode(s, skip_special_tokens, clean_up_tokenization_spaces, **kwargs) for s in sequences]
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
         return self.pipeline.decode_tokens(list(tokens))
@@ -440,17 +422,11 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     ) -> BatchEncoding:
         """Pad already-tokenized features (a dict of lists, or a list of dicts as a collator
         gets them); keys other than the tokenizer's own are passed through untouched."""
-        if (
-            isinstance(encoded_inputs, (list, tuple))
-            and encoded_inputs
-            and isinstance(encoded_inputs[0], dict)
-        ):
+        if isinstance(encoded_inputs, (list, tuple)) and encoded_inputs and isinstance(encoded_inputs[0], dict):
             encoded_inputs = {k: [f[k] for f in encoded_inputs] for k in encoded_inputs[0]}
         encoded_inputs = dict(encoded_inputs)
         if "input_ids" not in encoded_inputs:
-            raise ValueError(
-                f"pad needs 'input_ids' among the features, got {list(encoded_inputs)}"
-            )
+            raise ValueError(f"pad needs 'input_ids' among the features, got {list(encoded_inputs)}")
         ids = encoded_inputs["input_ids"]
         if hasattr(ids, "tolist"):
             ids = ids.tolist()
@@ -476,9 +452,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
                     [(0, 0)] * n,
                     [None] * n,
                     list(batch["token_type_ids"][i]) if "token_type_ids" in batch else [0] * n,
-                    list(batch["special_tokens_mask"][i])
-                    if "special_tokens_mask" in batch
-                    else [0] * n,
+                    list(batch["special_tokens_mask"][i]) if "special_tokens_mask" in batch else [0] * n,
                     [None] * n,
                     list(batch["attention_mask"][i]) if "attention_mask" in batch else [1] * n,
                 )
@@ -500,7 +474,13 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     # ------------------------------------------------------------------ files
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
-        """Load from a local folder (vocab files and/or tokenizer.json); never downloads."""
+        """Load from a local folder (vocab files and/or tokenizer.json); never downloads.
+
+        ``use_fast=True`` returns the `tokenizers`-backed twin of this class (same API)."""
+        if kwargs.pop("use_fast", False) and not cls.is_fast:
+            from .fast import fast_class
+
+            return fast_class(cls).from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
         from .serialization import load_tokenizer
 
         return load_tokenizer(cls, pretrained_model_name_or_path, **kwargs)
@@ -511,9 +491,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
 
         return save_tokenizer(self, save_directory)
 
-    def save_vocabulary(
-        self, save_directory, filename_prefix: str | None = None
-    ) -> tuple[str, ...]:
+    def save_vocabulary(self, save_directory, filename_prefix: str | None = None) -> tuple[str, ...]:
         return tuple(self.pipeline.model.save(save_directory))
 
     def __repr__(self) -> str:

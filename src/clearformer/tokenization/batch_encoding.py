@@ -40,9 +40,7 @@ class BatchEncoding(dict):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(
-                f"BatchEncoding has no field {name!r}; it has {list(self)}"
-            ) from None
+            raise AttributeError(f"BatchEncoding has no field {name!r}; it has {list(self)}") from None
 
     def __getitem__(self, key):
         if isinstance(key, str):

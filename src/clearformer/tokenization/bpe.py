@@ -46,8 +46,7 @@ def load_merges_txt(path: str | os.PathLike) -> list[tuple[str, str]]:
             parts = line.split(" ")
             if len(parts) != 2 or not parts[0] or not parts[1]:
                 raise ValueError(
-                    f"{path}, line {lineno}: expected two tokens separated by one space "
-                    f"('left right'), got {line!r}"
+                    f"{path}, line {lineno}: expected two tokens separated by one space ('left right'), got {line!r}"
                 )
             merges.append((parts[0], parts[1]))
     return merges
@@ -122,6 +121,15 @@ class BPE:
                 self._cache.clear()
             hit = self._cache[word] = self._split(word)
         return hit
+
+    def __getstate__(self) -> dict:
+        # caches are rebuilt on demand; leaving them out keeps pickles small and makes a
+        # tokenizer's pickle (datasets' map fingerprint) the same before and after use
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._cache = {}
 
     def token_to_id(self, token: str) -> int | None:
         return self.vocab.get(token)

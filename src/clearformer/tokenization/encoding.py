@@ -37,11 +37,7 @@ class Encoding:
         )
 
     def word_to_tokens(self, word: int, sequence: int = 0) -> tuple[int, int] | None:
-        hits = [
-            i
-            for i, (w, s) in enumerate(zip(self.words, self.sequence_ids))
-            if w == word and s == sequence
-        ]
+        hits = [i for i, (w, s) in enumerate(zip(self.words, self.sequence_ids)) if w == word and s == sequence]
         return (hits[0], hits[-1] + 1) if hits else None
 
     def char_to_token(self, char: int, sequence: int = 0) -> int | None:

@@ -86,9 +86,7 @@ class RustPipeline(Pipeline):
         else:
             rust.no_truncation()
         try:
-            enc = rust.encode(
-                text, pair, is_pretokenized=is_pretokenized, add_special_tokens=add_special_tokens
-            )
+            enc = rust.encode(text, pair, is_pretokenized=is_pretokenized, add_special_tokens=add_special_tokens)
         except BaseException as err:  # Rust panics surface as BaseException subclasses
             if isinstance(err, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -96,9 +94,7 @@ class RustPipeline(Pipeline):
         return [_from_rust(e) for e in [enc, *enc.overflowing]]
 
     def decode_tokens(self, tokens: list[str]) -> str:
-        return (
-            self.rust.decoder.decode(tokens) if self.rust.decoder is not None else " ".join(tokens)
-        )
+        return self.rust.decoder.decode(tokens) if self.rust.decoder is not None else " ".join(tokens)
 
 
 def _from_rust(e) -> Encoding:
@@ -118,6 +114,15 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
     """Marker base of the ``use_fast=True`` variants (``BertTokenizerFast`` ...)."""
 
     is_fast = True
+
+    _python_class: type | None = None
+
+    def __reduce__(self):
+        # the Fast classes are made on demand, so pickle says how to make one again
+        return (_rebuild_fast, (self._python_class, self.__getstate__()))
+
+    def __getstate__(self) -> dict:
+        return dict(self.__dict__)
 
     @property
     def backend_tokenizer(self):
@@ -139,6 +144,15 @@ def fast_class(python_class: type) -> type:
         return python_class
     if python_class not in _FAST_CLASSES:
         _FAST_CLASSES[python_class] = type(
-            python_class.__name__ + "Fast", (PreTrainedTokenizerFast, python_class), {}
+            python_class.__name__ + "Fast",
+            (PreTrainedTokenizerFast, python_class),
+            {"_python_class": python_class, "__module__": python_class.__module__},
         )
     return _FAST_CLASSES[python_class]
+
+
+def _rebuild_fast(python_class: type, state: dict):
+    cls = fast_class(python_class)
+    tokenizer = cls.__new__(cls)
+    tokenizer.__dict__.update(state)
+    return tokenizer

@@ -12,6 +12,8 @@ import unicodedata
 
 import regex
 
+from .unicode_tables import CLEAN_KEEP, LOWERCASE_EXTRA, STRIP_DROP, STRIP_KEEP, in_ranges
+
 # Rust's char::is_whitespace (the Unicode White_Space property) minus the control characters,
 # which clean_text removes before it looks at whitespace (\x0b, \x0c, \x85 are Cc).
 _SPACE_LIKE = frozenset("\t\n\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000") | frozenset(
@@ -41,10 +43,27 @@ def is_chinese_char(ch: str) -> bool:
 
 
 def is_control(ch: str) -> bool:
-    """Other-category characters (Cc, Cf, Cs, Co, Cn) except tab, newline and return."""
+    """Control, format, private-use and surrogate characters (Cc, Cf, Co, Cs) except tab, newline
+    and return. Unassigned code points (Cn) are kept: the `tokenizers` library keeps them."""
     if ch in "\t\n\r":
         return False
-    return unicodedata.category(ch).startswith("C")
+    return unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") and not in_ranges(ord(ch), CLEAN_KEEP)
+
+
+def strip_marks(ch: str) -> str:
+    """NFD, then drop non-spacing marks (with the reference's exceptions, see unicode_tables)."""
+    if ord(ch) in STRIP_DROP:
+        return ""
+    if in_ranges(ord(ch), STRIP_KEEP):  # also covers a character the older tables do not decompose
+        return ch
+    return "".join(
+        c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn" or in_ranges(ord(c), STRIP_KEEP)
+    )
+
+
+def lowercase(ch: str) -> str:
+    """Per character, like Rust's char::to_lowercase (no final-sigma context rule)."""
+    return "".join(chr(LOWERCASE_EXTRA[ord(c)]) if ord(c) in LOWERCASE_EXTRA else c.lower() for c in ch)
 
 
 class BertNormalizer:
@@ -72,21 +91,18 @@ class BertNormalizer:
                 return ""
             if ch in _SPACE_LIKE:
                 return " "
-        if self.handle_chinese_chars and is_chinese_char(ch):
-            return " " + ch + " "
         out = ch
         if self.strip_accents:
-            out = "".join(
-                c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn"
-            )
+            out = strip_marks(out)
         if self.lowercase:
-            # per character, like Rust's char::to_lowercase (no final-sigma context rule)
-            out = "".join(c.lower() for c in out)
+            out = lowercase(out)
+        if self.handle_chinese_chars and is_chinese_char(ch):
+            return " " + out + " "
         return out
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         """Return (normalized text, alignment or None when every character maps to itself)."""
-        if text.isascii() and not (self.clean_text and _ASCII_CONTROL.search(text)):
+        if text.isascii() and (text.isprintable() or not (self.clean_text and _ASCII_CONTROL.search(text))):
             if self.clean_text:
                 text = text.translate(_ASCII_WS_TO_SPACE)
             return (text.lower() if self.lowercase else text), None
@@ -104,6 +120,15 @@ class BertNormalizer:
                 pieces.append(mapped)
                 align.extend([i] * len(mapped))
         return "".join(pieces), align
+
+    def __getstate__(self) -> dict:
+        # caches are rebuilt on demand; leaving them out keeps pickles small and makes a
+        # tokenizer's pickle (datasets' map fingerprint) the same before and after use
+        return {k: v for k, v in self.__dict__.items() if k != "_char_cache"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._char_cache = {}
 
     def to_dict(self) -> dict:
         return {

@@ -27,6 +27,16 @@ class Pipeline:
         self.added = AddedVocabulary()
         self.byte_level = isinstance(pre_tokenizer, ByteLevelPreTokenizer)
         self.never_split: regex.Pattern | None = None
+        self._word_cache: dict[str, tuple] = {}
+
+    def __getstate__(self) -> dict:
+        # caches are rebuilt on demand; leaving them out keeps pickles small and makes a
+        # tokenizer's pickle (datasets' map fingerprint) the same before and after use
+        return {k: v for k, v in self.__dict__.items() if k != "_word_cache"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._word_cache = {}
 
     def set_never_split(self, words) -> None:
         """Whole words (BERT's ``never_split``) that skip normalization and pre-tokenization and
@@ -64,17 +74,27 @@ class Pipeline:
 
     # ---- stages 2-3 for one word: model pieces with offsets in the word's characters
     def _word_pieces(self, word: str):
-        ids, tokens, local = self.model.tokenize_word(word)
-        if self.byte_level and not word.isascii():
-            byte_to_char = [i for i, ch in enumerate(word) for _ in range(len(ch.encode("utf-8")))]
-            local = [(byte_to_char[a], byte_to_char[b - 1] + 1) for a, b in local]
-        return ids, tokens, local
+        """(ids, tokens, character offsets inside ``word``), cached per word: the byte-level
+        model counts in bytes, so its offsets are converted to characters once, here."""
+        hit = self._word_cache.get(word)
+        if hit is None:
+            ids, tokens, local = self.model.tokenize_word(word)
+            if self.byte_level and not word.isascii():
+                byte_to_char = [i for i, ch in enumerate(word) for _ in ch.encode("utf-8")]
+                local = tuple((byte_to_char[a], byte_to_char[b - 1] + 1) for a, b in local)
+            if len(self._word_cache) > 200_000:
+                self._word_cache.clear()
+            hit = self._word_cache[word] = (list(ids), list(tokens), local)
+        return hit
 
     def _encode_text(self, text: str, word: int, fixed_word: bool, out: Encoding) -> int:
         """Append ``text``'s tokens to ``out``; return the next word index."""
         for start, end, added_id in self.added.split(text, normalized=False):
             if added_id is not None:
                 word = self._append_added(out, added_id, (start, end), word, fixed_word)
+                continue
+            if self.never_split is None:
+                word = self._encode_segment(text[start:end], start, word, fixed_word, out)
                 continue
             for n_start, n_end, keep in self._split_never(text[start:end]):
                 if keep:
@@ -101,28 +121,55 @@ class Pipeline:
                 span = _to_original(align, start, n_start, n_end)
                 word = self._append_added(out, n_added, span, word, fixed_word)
                 continue
-            for p_start, p_end in self.pre_tokenizer.split(norm[n_start:n_end]):
+            piece = norm if n_end - n_start == len(norm) else norm[n_start:n_end]
+            if align is None:
+                word = self._append_words_fast(out, piece, start + n_start, word, fixed_word)
+                continue
+            for p_start, p_end in self.pre_tokenizer.split(piece):
                 self._append_word(out, norm, p_start + n_start, p_end + n_start, align, start, word)
                 if not fixed_word:
                     word += 1
         return word
 
+    def _append_words_fast(self, out: Encoding, text: str, base: int, word: int, fixed: bool):
+        """``_append_word`` for every word of ``text`` when normalization kept every character
+        in place (the common case): one loop, no per-word calls, cached pieces."""
+        cache, step = self._word_cache, 0 if fixed else 1
+        ids_out, tokens_out, offsets_out, words_out = out.ids, out.tokens, out.offsets, out.words
+        for m in self.pre_tokenizer.pattern.finditer(text):
+            w = m.group()
+            ids, tokens, local = cache.get(w) or self._word_pieces(w)
+            ids_out += ids
+            tokens_out += tokens
+            s = base + m.start()
+            if len(ids) == 1:
+                offsets_out.append((s, s + len(w)))
+                words_out.append(word)
+            else:
+                offsets_out += [(s + a, s + b) for a, b in local]
+                words_out += [word] * len(ids)
+            word += step
+        return word
+
     def _append_word(self, out, norm, p_start, p_end, align, start, word) -> None:
-        ids, tokens, local = self._word_pieces(norm[p_start:p_end])
+        text = norm[p_start:p_end]
+        ids, tokens, local = self._word_cache.get(text) or self._word_pieces(text)
         out.ids += ids
         out.tokens += tokens
         if align is None:
             base = start + p_start
+            if len(ids) == 1:  # most words are one token: skip the comprehension
+                out.offsets.append((base, base + p_end - p_start))
+                out.words.append(word)
+                return
             out.offsets += [(base + a, base + b) for a, b in local]
         else:
-            out.offsets += [
-                (start + align[p_start + a], start + align[p_start + b - 1] + 1) for a, b in local
-            ]
+            out.offsets += [(start + align[p_start + a], start + align[p_start + b - 1] + 1) for a, b in local]
         out.words += [word] * len(ids)
 
     def _append_added(self, out: Encoding, token_id: int, span, word: int, fixed: bool) -> int:
         out.ids.append(token_id)
-        out.tokens.append(self.added.tokens[token_id].content)
+        out.tokens.append(self.added.token_string(token_id))
         out.offsets.append(span)
         out.words.append(word)
         return word if fixed else word + 1
@@ -152,9 +199,7 @@ class Pipeline:
         """The main encoding of (text, pair), then every overflow window combination."""
         first = self.encode_sequence(text, is_pretokenized)
         second = self.encode_sequence(pair, is_pretokenized) if pair is not None else None
-        return self.post_process(
-            first, second, add_special_tokens, truncation, max_length, stride, from_left
-        )
+        return self.post_process(first, second, add_special_tokens, truncation, max_length, stride, from_left)
 
     def post_process(
         self,
@@ -170,9 +215,7 @@ class Pipeline:
         main pair first, then each window of the first text with the second text and its
         windows, then the first text with the second's windows (the `tokenizers` order)."""
         if truncation is not None and max_length is not None:
-            first, second = self.truncate(
-                first, second, truncation, max_length, stride, from_left, add_special_tokens
-            )
+            first, second = self.truncate(first, second, truncation, max_length, stride, from_left, add_special_tokens)
         process = self.post_processor.process
         encodings = [process(first, second, add_special_tokens)]
         second_windows = second.overflowing if second is not None else []
@@ -183,9 +226,7 @@ class Pipeline:
         return encodings
 
     def truncate(self, first, second, strategy, max_length, stride, from_left, add_special):
-        n_special = (
-            self.post_processor.num_special_tokens_to_add(second is not None) if add_special else 0
-        )
+        n_special = self.post_processor.num_special_tokens_to_add(second is not None) if add_special else 0
         total = len(first) + (len(second) if second is not None else 0) + n_special
         if total <= max_length:
             return first, second
@@ -232,9 +273,7 @@ class Pipeline:
         final = self.encode(text)[0]
         return {
             "text": text,
-            "added_token_split": [
-                (text[s:e], i) for s, e, i in self.added.split(text, normalized=False)
-            ],
+            "added_token_split": [(text[s:e], i) for s, e, i in self.added.split(text, normalized=False)],
             "normalized": normalized,
             "pre_tokens": words,
             "model_tokens": pieces,

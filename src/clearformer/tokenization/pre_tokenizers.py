@@ -11,18 +11,20 @@ from functools import lru_cache
 
 import regex
 
+from .unicode_tables import EXTRA_PUNCTUATION, NOT_PUNCTUATION, class_ranges
+
 # BERT punctuation = Unicode P* categories plus every ASCII symbol ($, +, <, =, >, ^, `, |, ~
-# are Unicode "symbols" but BERT splits them too).
-_BERT_PUNCT = r"\p{P}!-/:-@\[-`{-~"
-BERT_SPLIT = regex.compile(rf"[^\p{{White_Space}}{_BERT_PUNCT}]+|[{_BERT_PUNCT}]")
+# are Unicode "symbols" but BERT splits them too), with the reference's Unicode-version
+# exceptions (unicode_tables.py). Written with regex's V1 set operations: [[A]--[B]] is A minus B.
+_EXTRA = "".join(f"\\U{cp:08x}" for cp in EXTRA_PUNCTUATION)
+_BERT_PUNCT = rf"[[\p{{P}}!-/:-@\[-`{{-~{_EXTRA}]--[{class_ranges(NOT_PUNCTUATION)}]]"
+BERT_SPLIT = regex.compile(rf"(?V1)[^\p{{White_Space}}{_BERT_PUNCT}]+|{_BERT_PUNCT}")
 
 # GPT-2's split, in plain words: an English contraction suffix ('s 't 're 've 'm 'll 'd); else an
 # optional space followed by a run of letters, or of digits, or of other non-space symbols; else
 # a run of whitespace that leaves the last space to the next word; else any remaining whitespace.
 # So " Hello  world" -> [" Hello", " ", " world"]: each word carries its own leading space.
-GPT2_SPLIT = regex.compile(
-    r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-)
+GPT2_SPLIT = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
 
 
 @lru_cache(maxsize=1)
@@ -34,9 +36,7 @@ def bytes_to_unicode() -> dict[int, str]:
     whitespace-free (a space shows as 'Ġ', a newline as 'Ċ').
     """
     keep = (
-        list(range(ord("!"), ord("~") + 1))
-        + list(range(ord("¡"), ord("¬") + 1))
-        + list(range(ord("®"), ord("ÿ") + 1))
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     )
     table = {b: chr(b) for b in keep}
     shifted = 0
@@ -55,6 +55,8 @@ def unicode_to_bytes() -> dict[str, int]:
 class BertPreTokenizer:
     """Split on whitespace (removed) and punctuation (each mark its own word)."""
 
+    pattern = BERT_SPLIT
+
     def split(self, text: str) -> list[tuple[int, int]]:
         return [m.span() for m in BERT_SPLIT.finditer(text)]
 
@@ -68,6 +70,7 @@ class ByteLevelPreTokenizer:
     def __init__(self, add_prefix_space: bool = False, use_regex: bool = True) -> None:
         self.add_prefix_space = add_prefix_space
         self.use_regex = use_regex
+        self.pattern = GPT2_SPLIT if use_regex else regex.compile(r"(?s).+")
 
     def split(self, text: str) -> list[tuple[int, int]]:
         if not self.use_regex:
@@ -86,10 +89,10 @@ class ByteLevelPreTokenizer:
 class WhitespaceSplit:
     """Split on whitespace only (BERT with do_basic_tokenize=False)."""
 
-    _pattern = regex.compile(r"[^\p{White_Space}]+")
+    pattern = regex.compile(r"[^\p{White_Space}]+")
 
     def split(self, text: str) -> list[tuple[int, int]]:
-        return [m.span() for m in self._pattern.finditer(text)]
+        return [m.span() for m in self.pattern.finditer(text)]
 
     def to_dict(self) -> dict:
         return {"type": "WhitespaceSplit"}

@@ -14,9 +14,7 @@ Template = list[tuple[str, int]]
 
 
 class TemplateProcessing:
-    def __init__(
-        self, single: Template, pair: Template, special_tokens: dict[str, int] | None = None
-    ) -> None:
+    def __init__(self, single: Template, pair: Template, special_tokens: dict[str, int] | None = None) -> None:
         self.single = single
         self.pair = pair
         self.special_tokens = special_tokens or {}
@@ -72,9 +70,7 @@ class TemplateProcessing:
             "type": "TemplateProcessing",
             "single": items(self.single),
             "pair": items(self.pair),
-            "special_tokens": {
-                t: {"id": t, "ids": [i], "tokens": [t]} for t, i in self.special_tokens.items()
-            },
+            "special_tokens": {t: {"id": t, "ids": [i], "tokens": [t]} for t, i in self.special_tokens.items()},
         }
 
 

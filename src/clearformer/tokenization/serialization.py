@@ -168,8 +168,7 @@ def save_tokenizer(tokenizer, save_directory) -> tuple[str, ...]:
     config["clean_up_tokenization_spaces"] = tokenizer.clean_up_tokenization_spaces
     config["model_input_names"] = list(tokenizer.model_input_names)
     config["added_tokens_decoder"] = {
-        str(i): {k: v for k, v in t.to_dict().items()}
-        for i, t in tokenizer.added_tokens_decoder.items()
+        str(i): {k: v for k, v in t.to_dict().items()} for i, t in tokenizer.added_tokens_decoder.items()
     }
     paths = {
         "tokenizer_config.json": config,
@@ -232,9 +231,7 @@ def load_tokenizer(cls, name_or_path, **kwargs):
     init = {k: _as_token(v) for k, v in config.items() if k not in _IGNORED_CONFIG_KEYS}
     init["clean_up_tokenization_spaces"] = bool(config.get("clean_up_tokenization_spaces", False))
     if isinstance(init.get("additional_special_tokens"), list):
-        init["additional_special_tokens"] = [
-            _as_token(t) for t in init["additional_special_tokens"]
-        ]
+        init["additional_special_tokens"] = [_as_token(t) for t in init["additional_special_tokens"]]
     init.update(kwargs)
     init["name_or_path"] = str(name_or_path)
     json_file = folder / "tokenizer.json"

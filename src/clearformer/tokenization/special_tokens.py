@@ -138,9 +138,8 @@ class SpecialTokensMixin:
         return [self._id_to_token(i) for i in ids if not (skip_special_tokens and i in special)]
 
     def _id_to_token(self, index: int) -> str:
-        added = self.pipeline.added.tokens.get(index)
-        if added is not None:
-            return added.content
+        if index in self.pipeline.added.tokens:
+            return self.pipeline.added.token_string(index)
         token = self.pipeline.model.id_to_token(index)
         if token is None:
             raise IndexError(
@@ -162,9 +161,7 @@ class SpecialTokensMixin:
         for key, value in special_tokens_dict.items():
             if key == "additional_special_tokens":
                 values = list(value)
-                current = (
-                    [] if replace_additional_special_tokens else self.additional_special_tokens
-                )
+                current = [] if replace_additional_special_tokens else self.additional_special_tokens
                 self._special_tokens[key] = current + [v for v in values if str(v) not in current]
                 added += self._add_tokens(values, special_tokens=True)
             elif key in SPECIAL_TOKENS_ATTRIBUTES:
@@ -181,10 +178,7 @@ class SpecialTokensMixin:
         added = 0
         for token in tokens:
             if isinstance(token, str):
-                content = token
-                if not special_tokens and self._lowercases_added_tokens():
-                    content = content.lower()
-                token = AddedToken(content, special=special_tokens)
+                token = AddedToken(token, special=special_tokens)
             elif special_tokens and not token.special:
                 token.special = True
             if not token.content:
@@ -197,7 +191,8 @@ class SpecialTokensMixin:
             if token_id is None:
                 token_id = len(self)
                 added += 1
-            self.pipeline.added.add(token, token_id)
+            lowered = not token.special and self._lowercases_added_tokens()
+            self.pipeline.added.add(token, token_id, token.content.lower() if lowered else None)
         self.pipeline.refresh_added_tokens()
         return added
 

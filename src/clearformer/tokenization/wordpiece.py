@@ -99,6 +99,15 @@ class WordPiece:
             hit = self._cache[word] = self._split(word)
         return hit
 
+    def __getstate__(self) -> dict:
+        # caches are rebuilt on demand; leaving them out keeps pickles small and makes a
+        # tokenizer's pickle (datasets' map fingerprint) the same before and after use
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._cache = {}
+
     def token_to_id(self, token: str) -> int | None:
         return self.vocab.get(token)
 

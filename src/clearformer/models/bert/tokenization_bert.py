@@ -35,9 +35,7 @@ def build_bert_pipeline(
         pre_tokenizer = BertPreTokenizer()
     else:
         normalizer, pre_tokenizer = None, WhitespaceSplit()
-    processor = bert_processing(
-        (str(cls_token), vocab[str(cls_token)]), (str(sep_token), vocab[str(sep_token)])
-    )
+    processor = bert_processing((str(cls_token), vocab[str(cls_token)]), (str(sep_token), vocab[str(sep_token)]))
     pipeline = Pipeline(model, normalizer, pre_tokenizer, processor, WordPieceDecoder("##", True))
     pipeline.set_never_split(never_split or ())
     return pipeline
