@@ -150,8 +150,7 @@ class Pipeline:
             for key, value in outputs.items():
                 value = value[row].cpu()
                 if key in self.token_outputs:
-                    # drop this row's padding: trailing when right-padded; leading when left-padded
-                    # (for left-padded prompts that keeps the prompt and everything generated after it)
+                    # drop this row's padding (trailing or leading) so results never depend on the batch
                     value = value[:length] if self._padding_side() == "right" else value[padded - length :]
                 feature[key] = value
             feature["_done"] = True
@@ -193,9 +192,7 @@ def _check_batch_size(batch_size: int) -> int:
 
 
 def _is_stream(inputs: Any) -> bool:
-    """A generator, iterator, torch Dataset or datasets.Dataset: iterated lazily, item by item."""
+    """A generator, torch Dataset, datasets.Dataset or Column: iterated lazily, item by item."""
     if isinstance(inputs, (str, bytes, dict)):
         return False
-    if isinstance(inputs, Iterator):
-        return True
-    return isinstance(inputs, TorchDataset) or type(inputs).__name__ in ("Dataset", "IterableDataset")
+    return isinstance(inputs, (Iterator, TorchDataset)) or hasattr(inputs, "__iter__")

@@ -25,6 +25,17 @@ def split_tag(label: str) -> tuple[str, str]:
     return "I", label
 
 
+def legacy_strategy(grouped_entities: bool | None, ignore_subwords: bool | None, given: str | None) -> str:
+    """The course's 4.x ``grouped_entities`` / ``ignore_subwords`` flags as an aggregation strategy."""
+    strategy = "first" if grouped_entities and ignore_subwords else "simple" if grouped_entities else "none"
+    if given is not None and str(getattr(given, "value", given)).lower() != strategy:
+        raise ValueError(
+            f"grouped_entities/ignore_subwords mean aggregation_strategy={strategy!r}, but "
+            f"aggregation_strategy={given!r} was also given; pass only aggregation_strategy"
+        )
+    return strategy
+
+
 class TokenClassificationPipeline(Pipeline):
     task = "token-classification"
     token_outputs = ("logits",)
@@ -42,14 +53,7 @@ class TokenClassificationPipeline(Pipeline):
         pre: dict[str, Any] = {}
         post: dict[str, Any] = {}
         if grouped_entities is not None or ignore_subwords is not None:
-            # the course's 4.x spelling; transformers mapped it onto aggregation_strategy
-            legacy = "first" if grouped_entities and ignore_subwords else "simple" if grouped_entities else "none"
-            if aggregation_strategy is not None and str(aggregation_strategy).lower() != legacy:
-                raise ValueError(
-                    f"grouped_entities/ignore_subwords mean aggregation_strategy={legacy!r}, but "
-                    f"aggregation_strategy={aggregation_strategy!r} was also given; pass only aggregation_strategy"
-                )
-            aggregation_strategy = legacy
+            aggregation_strategy = legacy_strategy(grouped_entities, ignore_subwords, aggregation_strategy)
         if aggregation_strategy is not None:
             strategy = str(getattr(aggregation_strategy, "value", aggregation_strategy)).lower()
             if strategy not in STRATEGIES:
@@ -58,16 +62,8 @@ class TokenClassificationPipeline(Pipeline):
         if ignore_labels is not None:
             post["ignore_labels"] = list(ignore_labels)
         if stride is not None:
-            if post.get("aggregation_strategy", self._defaults_post().get("aggregation_strategy", "none")) == "none":
-                raise ValueError(
-                    "stride splits the text into overlapping windows whose entities are then merged, which "
-                    "needs aggregation_strategy 'simple', 'first', 'average' or 'max' (got 'none')"
-                )
-            if stride < 0 or stride >= self.tokenizer.model_max_length:
-                raise ValueError(
-                    f"stride={stride} must be >= 0 and below tokenizer.model_max_length="
-                    f"{self.tokenizer.model_max_length} (the window size)"
-                )
+            defaults = getattr(self, "_defaults", ({}, {}, {}))[2]  # absent while __init__ sanitizes them
+            self._check_stride(stride, post.get("aggregation_strategy", defaults.get("aggregation_strategy", "none")))
             pre["stride"] = stride
         if is_split_into_words is not None:
             pre["is_split_into_words"] = is_split_into_words
@@ -75,8 +71,17 @@ class TokenClassificationPipeline(Pipeline):
             pre["delimiter"] = delimiter
         return pre, {}, post
 
-    def _defaults_post(self) -> dict:
-        return getattr(self, "_defaults", ({}, {}, {}))[2]
+    def _check_stride(self, stride: int, strategy: str) -> None:
+        if strategy == "none":
+            raise ValueError(
+                "stride splits the text into overlapping windows whose entities are then merged, which "
+                "needs aggregation_strategy 'simple', 'first', 'average' or 'max' (got 'none')"
+            )
+        if stride < 0 or stride >= self.tokenizer.model_max_length:
+            raise ValueError(
+                f"stride={stride} must be >= 0 and below tokenizer.model_max_length="
+                f"{self.tokenizer.model_max_length} (the window size)"
+            )
 
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
         split = kwargs.get("is_split_into_words", self._defaults[0].get("is_split_into_words", False))

@@ -54,27 +54,31 @@ def postprocess_qa_predictions(
     for example in examples:
         candidates, null_score = [], None
         for index in by_example.get(example["id"], []):
-            feature = features[index]
-            cls = _cls_index(feature, tokenizer)
+            cls = _cls_index(features[index], tokenizer)
             feature_null = float(start_logits[index][cls] + end_logits[index][cls])
             null_score = feature_null if null_score is None else min(null_score, feature_null)
-            candidates += _feature_spans(
-                start_logits[index], end_logits[index], feature["offset_mapping"], n_best_size, max_answer_length
-            )
-        candidates.sort(key=lambda c: c["score"], reverse=True)
-        candidates = candidates[:n_best_size]
-        for candidate in candidates:
-            candidate["text"] = example["context"][candidate["start"] : candidate["end"]]
-        best = candidates[0] if candidates else {"text": "", "score": 0.0}
-        if version_2_with_negative and null_score is not None:
-            answer = best["text"] if best["score"] > null_score + null_score_diff_threshold else ""
-            candidates.append({"text": "", "score": null_score, "start": 0, "end": 0})
-            candidates.sort(key=lambda c: c["score"], reverse=True)
-        else:
-            answer = best["text"]
-        answers[example["id"]] = answer
-        n_best[example["id"]] = _with_probabilities(candidates)
+            start, end, offsets = start_logits[index], end_logits[index], features[index]["offset_mapping"]
+            candidates += _feature_spans(start, end, offsets, n_best_size, max_answer_length)
+        if not version_2_with_negative:
+            null_score = None
+        answers[example["id"]], n_best[example["id"]] = _choose(
+            example["context"], candidates, n_best_size, null_score, null_score_diff_threshold
+        )
     return (answers, n_best) if return_n_best else answers
+
+
+def _choose(context: str, candidates: list[dict], n_best_size: int, null_score: float | None, threshold: float):
+    """(answer text, n-best list with probabilities); "" wins when null_score is given and not beaten."""
+    candidates = sorted(candidates, key=lambda c: c["score"], reverse=True)[:n_best_size]
+    for candidate in candidates:
+        candidate["text"] = context[candidate["start"] : candidate["end"]]
+    best = candidates[0] if candidates else {"text": "", "score": 0.0}
+    if null_score is None:
+        return best["text"], _with_probabilities(candidates)
+    answer = best["text"] if best["score"] > null_score + threshold else ""
+    candidates.append({"text": "", "score": null_score, "start": 0, "end": 0})
+    candidates.sort(key=lambda c: c["score"], reverse=True)
+    return answer, _with_probabilities(candidates)
 
 
 def _split_predictions(raw: Any) -> tuple[np.ndarray, np.ndarray]:
