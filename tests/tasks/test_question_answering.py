@@ -110,7 +110,8 @@ def test_postprocess_recovers_the_answer_from_logits(tokenizer, long_examples):
     for i, (s, e) in enumerate(zip(train["start_positions"], train["end_positions"])):
         if s:
             start_logits[i, s] = end_logits[i, e] = 10.0
-    answers = postprocess_qa_predictions(examples, features, (start_logits, end_logits))
+    rows = [{"example_id": i, "offset_mapping": o} for i, o in zip(features["example_id"], features["offset_mapping"])]
+    answers = postprocess_qa_predictions(examples, rows, (start_logits, end_logits))
     assert answers == {ex["id"]: ex["answers"]["text"][0] for ex in examples}
     assert qa_metrics(answers, examples) == {"exact_match": 100.0, "f1": 100.0}
 

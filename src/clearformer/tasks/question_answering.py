@@ -5,20 +5,19 @@ context truncated ``only_second``). A window that holds the answer gets its firs
 tokens as start/end labels, found through the offset mapping; a window without it points at [CLS],
 as the course does. CMRC2018 ships answers whose ``answer_start`` is wrong: ``repair_answer_starts``
 moves each to the occurrence of the text nearest to it, or drops the answer, and counts both.
+Logits -> answer texts is ``postprocess_qa_predictions`` (re-exported from ``clearformer.postprocessing``).
 """
 
 from __future__ import annotations
 
-import collections
 import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..data.collators import default_data_collator
+from ..postprocessing.qa import postprocess_qa_predictions  # noqa: F401  (re-exported)
 from .spec import TaskDataError, TaskSpec, check_columns, register_task
 
 QA_COLUMNS = ("question", "context", "answers")
@@ -142,42 +141,7 @@ def prepare_validation_features(
     return preprocess
 
 
-# --- post-processing and metrics ------------------------------------------------------------------------
-def postprocess_qa_predictions(
-    examples, features, raw_predictions, n_best_size: int = 20, max_answer_length: int = 30, squad_v2: bool = False
-) -> dict[str, str]:
-    """Example id -> answer text: over all windows of an example, the best start/end pair among the
-    top ``n_best_size`` of each (context tokens only, end >= start, at most ``max_answer_length``
-    tokens) by start_logit + end_logit. ``squad_v2``: "" when the [CLS] score beats every span."""
-    all_start, all_end = raw_predictions[:2] if isinstance(raw_predictions, tuple | list) else raw_predictions
-    all_offsets = features["offset_mapping"]  # a Dataset or a dict of columns: read each column once
-    features_of = collections.defaultdict(list)
-    for i, example_id in enumerate(features["example_id"]):
-        features_of[example_id].append(i)
-    answers = {}
-    for example in examples:
-        best_text, best_score, null_score = "", -np.inf, np.inf
-        for i in features_of[example["id"]]:
-            start_logits, end_logits, offsets = all_start[i], all_end[i], all_offsets[i]
-            null_score = min(null_score, float(start_logits[0] + end_logits[0]))
-            for s in np.argsort(start_logits)[-1 : -n_best_size - 1 : -1]:
-                for e in np.argsort(end_logits)[-1 : -n_best_size - 1 : -1]:
-                    if (
-                        s >= len(offsets)
-                        or e >= len(offsets)
-                        or offsets[s] is None
-                        or offsets[e] is None
-                        or e < s
-                        or e - s + 1 > max_answer_length
-                    ):
-                        continue
-                    score = float(start_logits[s] + end_logits[e])
-                    if score > best_score:
-                        best_score, best_text = score, example["context"][offsets[s][0] : offsets[e][1]]
-        answers[example["id"]] = "" if squad_v2 and null_score > best_score else best_text
-    return answers
-
-
+# --- metrics (post-processing: clearformer.postprocessing.qa.postprocess_qa_predictions) -----------------
 _CJK_PUNCTUATION = "，。、；：？！“”‘’（）《》〈〉【】『』「」﹃﹄〔〕…—～·－"
 
 
