@@ -9,7 +9,7 @@ Sides (each measured in its own child process, so caches and imports never leak 
 Workloads: SST-2 sentences (single texts) and SQuAD question+context pairs truncated
 ``only_second`` to 384 tokens. Prints one JSON line per measurement, then the ratios.
 
-    python benchmarks/bench_tokenizers.py [--sst2 5000] [--squad 1000] [--repeats 3]
+    python benchmarks/bench_tokenizers.py [--sst2 5000] [--squad 1000] [--repeats 3] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--sst2", type=int, default=5000)
     parser.add_argument("--squad", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2, help="round-robin passes over the sides")
     parser.add_argument("--models", default="bert,gpt2")
     parser.add_argument("--child")
     parser.add_argument("--model")

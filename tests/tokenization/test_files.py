@@ -124,3 +124,17 @@ def test_class_from_pretrained_accepts_use_fast(folders):
 
     tok = BertTokenizer.from_pretrained(folders["bert"], use_fast=True)
     assert tok.is_fast and isinstance(tok, BertTokenizer)
+
+
+@pytest.mark.parametrize("kind", ["bert", "gpt2", "roberta"])
+def test_train_new_from_iterator_gives_a_tokenizer_transformers_agrees_with(ours, kind, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    from . import corpora
+
+    texts = corpora.sst2()[:1500]
+    new = ours(kind).train_new_from_iterator([texts[i : i + 100] for i in range(0, 1500, 100)], 800)
+    assert type(new) is type(ours(kind)) and len(new) == 800
+    assert new.pad_token_id == ours(kind).pad_token_id or kind == "gpt2"
+    new.save_pretrained(tmp_path)
+    ref = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
+    assert_same(new(texts[:300], **FIELDS), ref(texts[:300], **FIELDS), f"retrained {kind}")

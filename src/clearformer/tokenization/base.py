@@ -345,6 +345,19 @@ class PreTrainedTokenizer(SpecialTokensMixin):
 
     trace = explain
 
+    def train_new_from_iterator(
+        self, text_iterator, vocab_size: int, new_special_tokens=None, min_frequency: int = 0, **kwargs
+    ):
+        """A tokenizer like this one (same class, settings and special tokens) with a vocabulary
+        of ``vocab_size`` learnt from ``text_iterator`` (strings, or batches of strings)."""
+        from .retrain import train_like
+
+        def texts():
+            for item in text_iterator:
+                yield from ([item] if isinstance(item, str) else item)
+
+        return train_like(self, texts(), vocab_size, new_special_tokens, min_frequency)
+
     @contextlib.contextmanager
     def as_target_tokenizer(self):
         """The course's 4.x context manager; these tokenizers have no separate target side."""
