@@ -2,8 +2,9 @@
 
 Both runs go through clearformer's Trainer with the same seed, so they see the same batches in the
 same order with the same optimizer and schedule; only the model implementation differs (clearformer
-vs transformers 5.24). Dropout is switched off in both so the two loss curves can be compared step
-for step. Prints one JSON line per run and appends it to the given --record file.
+vs transformers 5.24). Dropout is switched off in both so the loss curves can be compared step for
+step. The oracle stops after --oracle-steps (the machine is 2 shared cores) and is compared on those
+steps' losses. Prints one JSON line per run and appends it to the given --record file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import torch
 
 from clearformer.tasks import TaskRun, get_task, run_task
 from clearformer.tasks.runner import load_model_and_tokenizer
+from clearformer.training import TrainerCallback
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "classifier_dropout": 0.0}
@@ -35,8 +38,26 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=None)
     p.add_argument("--no-oracle", action="store_true", help="skip the transformers run")
     p.add_argument("--record", default=None, help="append the JSON results to this file")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--oracle-steps", type=int, default=15, help="steps of the transformers run (same schedule)")
+    p.add_argument("--threads", type=int, default=1)
     return p
+
+
+class StepLog(TrainerCallback):
+    """Prints each logged loss (progress on a slow machine) and stops after ``stop_at`` steps."""
+
+    def __init__(self, name: str, stop_at: int | None = None) -> None:
+        self.name, self.stop_at, self.start = name, stop_at, time.perf_counter()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs:
+            elapsed = time.perf_counter() - self.start
+            print(f"[{self.name}] step {state.global_step} loss {logs['loss']:.5f} ({elapsed:.0f}s)", file=sys.stderr)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.stop_at is not None and state.global_step >= self.stop_at:
+            control.should_training_stop = True
+        return control
 
 
 def oracle_model(spec, model_dir: str, initial_state: dict, **config):
@@ -83,6 +104,7 @@ def run_pair(
         learning_rate=args.learning_rate,
         batch_size=args.batch_size,
         preprocess_options=preprocess_options,
+        training_options={"logging_steps": 1},
     )
     results = []
     for name in ("clearformer", "transformers"):
@@ -91,7 +113,14 @@ def run_pair(
                 break
             model = (oracle_builder or (lambda: oracle_model(spec, model_dir, initial, **NO_DROPOUT)))()
         start = time.perf_counter()
-        result = run_task(run, model=model, tokenizer=tokenizer)
+        oracle = name == "transformers"
+        callback = StepLog(name, args.oracle_steps if oracle else None)
+        result = run_task(run, model=model, tokenizer=tokenizer, callbacks=[callback], do_eval=not oracle)
+        if oracle:
+            ours = dict(results[0]["loss_history"])
+            diffs = [abs(loss - ours[step]) for step, loss in result["loss_history"] if step in ours]
+            result["max_abs_loss_diff_vs_clearformer"] = max(diffs) if diffs else None
+            result["steps_compared"] = len(diffs)
         result.update(
             implementation=name,
             wall_s=time.perf_counter() - start,

@@ -114,8 +114,9 @@ def evaluate(spec: TaskSpec, trainer, eval_features, eval_examples, tokenizer) -
     return metrics
 
 
-def run_task(run: TaskRun, model=None, tokenizer=None) -> dict[str, Any]:
-    """Fine-tune and evaluate; returns the eval metrics plus sizes, steps and wall times."""
+def run_task(run: TaskRun, model=None, tokenizer=None, callbacks=None, do_eval: bool = True) -> dict[str, Any]:
+    """Fine-tune and (unless ``do_eval=False``) evaluate; returns the eval metrics plus sizes, steps,
+    the logged losses and wall times. ``callbacks`` go to the Trainer (e.g. to stop early)."""
     from ..training import Trainer, set_seed
 
     spec = get_task(run.task)
@@ -135,11 +136,12 @@ def run_task(run: TaskRun, model=None, tokenizer=None) -> dict[str, Any]:
         compute_metrics=metrics_fn,
         processing_class=tokenizer,
         eval_dataset=None if spec.family == "question_answering" else eval_features,
+        callbacks=callbacks,
     )
     prepared = time.perf_counter()
     output = trainer.train()
     trained = time.perf_counter()
-    metrics = evaluate(spec, trainer, eval_features, eval_examples, tokenizer)
+    metrics = evaluate(spec, trainer, eval_features, eval_examples, tokenizer) if do_eval else {}
     done = time.perf_counter()
     result = {
         "task": spec.name,
