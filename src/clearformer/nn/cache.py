@@ -174,11 +174,13 @@ class StaticCache(Cache):
                 "with a larger max_length (prompt + new tokens)"
             )
         keys, values = self.key_cache[layer_idx], self.value_cache[layer_idx]
-        keys[:, :, start:end] = key
-        values[:, :, start:end] = value
+        # narrow + copy_ are direct calls; slice indexing goes through Python's indexing machinery,
+        # which showed up as the largest Python cost of a decoding step.
+        keys.narrow(2, start, end - start).copy_(key)
+        values.narrow(2, start, end - start).copy_(value)
         if layer_idx == self.num_layers - 1:
             self.length = end
-        return keys[:, :, :end], values[:, :, :end]
+        return keys.narrow(2, 0, end), values.narrow(2, 0, end)
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
         return self.length

@@ -114,7 +114,8 @@ class GPT2Attention(nn.Module):
                 need_weights=output_attentions,
                 implementation=self.config._attn_implementation,
             )
-        return self.resid_dropout(self.c_proj(merge_heads(context))), weights
+        out = self.c_proj(merge_heads(context))
+        return (self.resid_dropout(out) if self.training else out), weights
 
 
 class GPT2MLP(nn.Module):
@@ -131,7 +132,8 @@ class GPT2MLP(nn.Module):
         self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.c_proj(self.act(self.c_fc(hidden_states))))
+        out = self.c_proj(self.act(self.c_fc(hidden_states)))
+        return self.dropout(out) if self.training else out  # skip the no-op call while decoding
 
 
 class GPT2Block(nn.Module):
@@ -255,7 +257,8 @@ class GPT2Model(GPT2PreTrainedModel):
         hidden_states = inputs_embeds + self.wpe(position_ids)
         if token_type_ids is not None:  # GPT-2 embeds segment ids with the token table
             hidden_states = hidden_states + self.wte(token_type_ids)
-        hidden_states = self.drop(hidden_states)
+        if self.training:
+            hidden_states = self.drop(hidden_states)
         mask = None
         # One new token with no padding may attend to everything cached: no mask at all.
         if length > 1 or attention_mask is not None:
