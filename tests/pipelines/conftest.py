@@ -86,6 +86,51 @@ def tiny_gpt2(tmp_path_factory, gpt2_vocab_dir) -> Path:
     return folder
 
 
+def spread_weights(model: torch.nn.Module, std: float = 0.3) -> None:
+    """Wider random weights so that tiny generators do not repeat one token."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() > 1 and "embed_positions" not in name:  # Marian's sinusoid table stays fixed
+                p.normal_(0, std)
+
+
+@pytest.fixture(scope="session")
+def tiny_seq2seq(tmp_path_factory, minilm_dir):
+    """{"marian": folder, "t5": folder}: tiny random encoder-decoders sharing MiniLM's tokenizer.
+
+    The T5 carries task_specific_params (prefix and generation settings per task) as t5-base does.
+    """
+    ids = dict(vocab_size=30522, pad_token_id=0, decoder_start_token_id=0, eos_token_id=102)
+    marian = transformers.MarianConfig(
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        max_position_embeddings=128,
+        forced_eos_token_id=102,
+        **ids,
+    )
+    tasks = {
+        "summarization": {"prefix": "summarize: ", "num_beams": 2, "max_length": 12, "early_stopping": True},
+        "translation_en_to_de": {"prefix": "translate English to German: ", "num_beams": 3, "max_length": 10},
+    }
+    t5 = transformers.T5Config(
+        d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, task_specific_params=tasks, **ids
+    )
+    folders = {}
+    for name, model_class, config in (("marian", "MarianMTModel", marian), ("t5", "T5ForConditionalGeneration", t5)):
+        torch.manual_seed(0)
+        model = getattr(transformers, model_class)(config)
+        spread_weights(model)
+        folders[name] = tmp_path_factory.mktemp(f"tiny_{name}")
+        model.save_pretrained(folders[name])
+        copy_tokenizer(minilm_dir, folders[name])
+    return folders
+
+
 @pytest.fixture(scope="session")
 def tiny_roberta_ner(tmp_path_factory, gpt2_vocab_dir) -> Path:
     """A tiny RoBERTa token classifier: byte-level BPE, where words are guessed from spaces."""

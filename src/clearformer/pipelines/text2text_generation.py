@@ -2,8 +2,9 @@
 
 Matches transformers 4.57 (5.x dropped these pipelines): the model's task prefix (T5's
 ``"translate English to German: "`` from ``config.task_specific_params``) goes before each text;
-unless the model's generation config says otherwise ``max_new_tokens=256, num_beams=4``; results
-are ``{"generated_text"|"summary_text"|"translation_text": ...}``, one per returned sequence.
+generation settings are, by priority, the call's, the task's ``task_specific_params``, the model's
+generation config, then ``max_new_tokens=256, num_beams=4``; results are
+``{"generated_text"|"summary_text"|"translation_text": ...}``, one per returned sequence.
 """
 
 from __future__ import annotations
@@ -29,12 +30,21 @@ class Text2TextGenerationPipeline(Pipeline):
                 f"(Marian, T5, BART), got {type(model).__name__}"
             )
         super().__init__(model, tokenizer, **kwargs)
+        task_params = dict((getattr(model.config, "task_specific_params", None) or {}).get(self.task) or {})
+        self.prefix = task_params.pop("prefix", None) or getattr(model.config, "prefix", None) or ""
+        self.generation_defaults = self._generation_defaults(task_params)
 
-    @property
-    def prefix(self) -> str:
-        """The model's prefix for this task (T5), from task_specific_params or config.prefix."""
-        specific = (getattr(self.model.config, "task_specific_params", None) or {}).get(self.task) or {}
-        return specific.get("prefix") or getattr(self.model.config, "prefix", None) or ""
+    def _generation_defaults(self, task_params: dict) -> dict:
+        """Pipeline defaults where the model's generation config keeps the global default, then the
+        task's own settings (T5's ``num_beams``, ``max_length``...) on top."""
+        model_config, fresh = self.model.generation_config, GenerationConfig()
+        defaults = {k: v for k, v in PIPELINE_DEFAULTS.items() if getattr(model_config, k) == getattr(fresh, k)}
+        if model_config.max_length != fresh.max_length:  # the model's own length limit wins
+            defaults.pop("max_new_tokens", None)
+        if model_config.pad_token_id is None and self.tokenizer.pad_token_id is not None:
+            defaults["pad_token_id"] = self.tokenizer.pad_token_id
+        unknown = set(task_params) - GenerationConfig.field_names()
+        return {**defaults, **{k: v for k, v in task_params.items() if k not in unknown}}
 
     def _sanitize_parameters(
         self,
@@ -62,12 +72,10 @@ class Text2TextGenerationPipeline(Pipeline):
         yield {"model_inputs": {k: v for k, v in self.model_inputs(enc).items() if k != "token_type_ids"}}
 
     def _forward(self, model_inputs: dict[str, torch.Tensor], **generate_kwargs: Any) -> dict[str, torch.Tensor]:
-        model_config, fresh = self.model.generation_config, GenerationConfig()
-        for key, value in PIPELINE_DEFAULTS.items():
-            unset = key not in generate_kwargs and getattr(model_config, key) == getattr(fresh, key)
-            if unset and (key != "max_new_tokens" or "max_length" not in generate_kwargs):
-                generate_kwargs[key] = value
-        sequences = self.model.generate(**model_inputs, **generate_kwargs)
+        defaults = dict(self.generation_defaults)
+        if "max_length" in generate_kwargs:  # an explicit total length replaces the default new-token count
+            defaults.pop("max_new_tokens", None)
+        sequences = self.model.generate(**model_inputs, **{**defaults, **generate_kwargs})
         batch = model_inputs["input_ids"].shape[0]
         return {"sequences": sequences.view(batch, sequences.shape[0] // batch, -1)}
 
