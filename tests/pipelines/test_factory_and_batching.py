@@ -131,3 +131,11 @@ def test_seq2seq_tasks_need_an_encoder_decoder_model(tiny):
     if not MODEL_MAPPINGS["seq2seq_lm"]:
         with pytest.raises(ValueError, match="needs an encoder-decoder model .* no such model family"):
             pipeline("summarization", model=tiny("sentiment"))
+
+
+def test_dtype_loads_the_model_in_that_precision(tiny):
+    pipe = pipeline("ner", model=tiny("ner"), dtype=torch.bfloat16)
+    assert pipe.model.dtype == torch.bfloat16
+    entities = pipe(TEXTS[0], ignore_labels=[])
+    assert entities and all(isinstance(e["score"], float) for e in entities)
+    assert pipeline("ner", model=tiny("ner"), torch_dtype="float32").model.dtype == torch.float32

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from clearformer.pipelines import pipeline
 
@@ -79,3 +80,14 @@ def test_batched_generation_equals_one_prompt_at_a_time(generators):
 def test_generation_rejects_unknown_options(generators):
     with pytest.raises(TypeError, match="max_new_tokenz"):
         generators[0](PROMPTS[0], max_new_tokenz=3)
+
+
+def test_seeded_sampling_is_reproducible_and_defaults_to_sampling(generators):
+    ours, _ = generators
+
+    def sample(seed):
+        return ours(PROMPTS[0], max_new_tokens=6, generator=torch.Generator().manual_seed(seed))
+
+    assert sample(0) == sample(0)
+    assert ours._generation_kwargs({})["do_sample"] is True  # transformers' pipeline default
+    assert "temperature" not in ours._generation_kwargs({"do_sample": False})

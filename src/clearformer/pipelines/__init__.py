@@ -115,6 +115,7 @@ def pipeline(
     batch_size: int | None = None,
     use_fast: bool = False,
     model_kwargs: dict | None = None,
+    dtype: Any = None,
     **kwargs: Any,
 ) -> Pipeline:
     """Build the pipeline for ``task`` from a local model folder (or a loaded model object).
@@ -137,9 +138,11 @@ def pipeline(
 
         folder = resolve_pretrained_dir(model)
     if folder is not None:
-        model = _load_model(spec, folder, name, dict(model_kwargs or {}))
-    elif model_kwargs:
-        raise ValueError("model_kwargs only apply when the model is loaded from a folder; the model is already built")
+        dtype = kwargs.pop("torch_dtype", dtype)  # the course's 4.x name
+        load = {**(model_kwargs or {}), **({"dtype": dtype} if dtype is not None else {})}
+        model = _load_model(spec, folder, name, load)
+    elif model_kwargs or dtype is not None:
+        raise ValueError("model_kwargs/dtype only apply when the model is loaded from a folder; it is already built")
     _check_model(model, spec, name)
     tokenizer = _load_tokenizer(tokenizer, model, folder, use_fast)
     module, cls = spec.pipeline.split(":")
@@ -227,6 +230,8 @@ def _infer_task(model: Any) -> str:
 
 def __getattr__(name: str) -> Any:
     # the task classes, importable as clearformer.pipelines.TokenClassificationPipeline
+    if name == "NerPipeline":  # transformers' other name for it
+        name = "TokenClassificationPipeline"
     for spec in SUPPORTED_TASKS.values():
         module, cls = spec.pipeline.split(":")
         if cls == name:
