@@ -372,3 +372,32 @@ def test_bf16_on_cpu_trains(tmp_path):
     )
     out = Trainer(tiny_model(), args, train_dataset=tiny_rows(8)).train()
     assert np.isfinite(out.training_loss)
+
+
+def test_saving_a_step_again_replaces_the_folder_atomically(tmp_path):
+    from clearformer.training.checkpointing import write_checkpoint
+
+    write_checkpoint(tmp_path, 5, lambda d: (d / "a.txt").write_text("first"))
+    write_checkpoint(tmp_path, 5, lambda d: (d / "b.txt").write_text("second"))  # rename over an existing folder
+    assert sorted(p.name for p in (tmp_path / "checkpoint-5").iterdir()) == ["b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint-5"]
+
+
+def test_torch_dataset_and_datasets_dataset_train_like_lists(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    rows = tiny_rows(16)
+
+    class Rows(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(rows)
+
+        def __getitem__(self, i):
+            return {k: torch.tensor(v) for k, v in rows[i].items()}
+
+    losses = []
+    for data in (rows, Rows(), datasets.Dataset.from_list(rows)):
+        args = TrainingArguments(
+            tmp_path, max_steps=3, per_device_train_batch_size=4, save_strategy="no", log_level="error"
+        )
+        losses.append(Trainer(tiny_model(), args, train_dataset=data).train().training_loss)
+    assert losses[0] == pytest.approx(losses[1], abs=1e-6) and losses[0] == pytest.approx(losses[2], abs=1e-6)

@@ -97,6 +97,7 @@ class Trainer:
         self.scaler = None
         self.hp_search_backend = None
         self._table_header_logged = False
+        self._said: set[str] = set()  # messages logged once per Trainer (unused columns)
         self.control = self.callback_handler.call("on_init_end", self.args, self.state, self.control)
 
     # --- construction helpers ---------------------------------------------------------------
@@ -151,10 +152,15 @@ class Trainer:
         raw_columns = du.column_names(dataset) if dataset is not None else None
         du.check_dataset(dataset, description, raw_columns)
         if self.args.remove_unused_columns:
-            log = logger.info if dist_utils.is_main_process() else logger.debug
-            dataset = du.remove_unused_columns(dataset, self.model, description, log)
+            dataset = du.remove_unused_columns(dataset, self.model, description, self._log_once)
             du.check_dataset(dataset, description, raw_columns)
         return dataset
+
+    def _log_once(self, message: str, *args) -> None:
+        text = message % args
+        if text not in self._said and dist_utils.is_main_process():
+            self._said.add(text)
+            logger.info(text)
 
     def _loader(self, dataset, batches: list[list[int]]) -> DataLoader:
         # A private generator: creating a DataLoader iterator must not consume the global RNG,
@@ -245,7 +251,8 @@ class Trainer:
             start_epoch, skip_steps = self._load_checkpoint(resume, steps_per_epoch)
         self._log_header(len(train_set), num_epochs, max_steps, world)
 
-        tr_loss, logged_loss, logged_step = torch.zeros((), dtype=torch.float64), 0.0, self.state.global_step
+        tr_loss = torch.zeros((), dtype=self._loss_dtype(), device=self.device)
+        logged_loss, logged_step = 0.0, self.state.global_step
         start = time.time()
         steps_this_run = 0
         progress = self._progress_bar(max_steps, self.state.global_step)
@@ -299,7 +306,7 @@ class Trainer:
         world = dist_utils.world_size()
         items = [du.count_items(b) for b in micro]
         total = dist_utils.sum_scalar(sum(items), self.device)
-        step_loss = torch.zeros((), dtype=torch.float64)
+        step_loss = torch.zeros((), dtype=self._loss_dtype(), device=self.device)  # no host sync per step
         model.train()
         for i, batch in enumerate(micro):
             sync = i == len(micro) - 1 or not hasattr(model, "no_sync")
@@ -309,9 +316,12 @@ class Trainer:
                 share = items[i] / total if total > 0 else 1.0 / (len(micro) * world)
                 scaled = loss * (share * world)
                 (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
-            step_loss += loss.detach().double().cpu() * share
+            step_loss += loss.detach().to(step_loss.dtype) * share
             self._call("on_substep_end")
         return step_loss
+
+    def _loss_dtype(self) -> torch.dtype:
+        return torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
 
     def compute_loss(self, model, inputs: dict[str, Any], return_outputs: bool = False):
         outputs = model(**inputs)
