@@ -114,11 +114,11 @@ class QuestionAnsweringPipeline(Pipeline):
     def _check_room(self, question: str, context: str, max_seq_len: int, doc_stride: int) -> None:
         """Name the real problem before the tokenizer's truncation does: no room for context."""
         n_question = len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
-        n_context = len(self.tokenizer(context, add_special_tokens=False)["input_ids"])
         room = max_seq_len - n_question - self.tokenizer.num_special_tokens_to_add(pair=True)
-        if room >= n_context:
-            return
-        if room <= doc_stride:
+        if room > doc_stride:
+            return  # windows can always advance
+        n_context = len(self.tokenizer(context, add_special_tokens=False)["input_ids"])
+        if room < n_context:
             raise ValueError(
                 f"max_seq_len={max_seq_len} is too short for this question: it takes {n_question} tokens, leaving "
                 f"{max(room, 0)} per window for the {n_context}-token context, which must exceed doc_stride="
