@@ -1,11 +1,11 @@
 """``PreTrainedTokenizer``: the Hugging Face call API over a tokenization ``Pipeline``.
 
-What ``tokenizer(text, ...)`` runs (the handbook's question about the call chain):
-``__call__`` checks the inputs and options -> ``Pipeline.encode`` runs normalizer, pre-tokenizer
-and model on each text, then truncation (with stride/overflow) and the post-processor (special
-tokens, token types) -> ``_finalize`` pads the rows and picks the fields -> ``BatchEncoding``.
-``prepare_for_model`` is the same second half for ids you already have. Outputs match
-transformers 5.24 (Rust-backed) field for field.
+What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``__call__`` ->
+``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and options, then per text
+``Pipeline.encode_sequence`` (normalizer, pre-tokenizer, model) and ``Pipeline.post_process``
+(truncation with stride/overflow, special tokens, token types: transformers' prepare_for_model
+step, public here as ``prepare_for_model`` for ids you already have), then ``_finalize`` pads the
+rows and picks the fields -> ``BatchEncoding``. Outputs match transformers 5.24 field for field.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .added_tokens import AddedToken
 from .batch_encoding import BatchEncoding
 from .decoders import clean_up_tokenization
 from .encoding import Encoding
+from .padding import features_to_rows, pad_rows, target_length
 from .pipeline import TRUNCATION_STRATEGIES, Pipeline
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
 
@@ -305,30 +306,8 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         return BatchEncoding(data, rows, tensor_type=return_tensors, n_sequences=n_sequences)
 
     def _pad_rows(self, rows, strategy, max_length, pad_to_multiple_of, padding_side) -> None:
-        target = max((len(r) for r in rows), default=0) if strategy == "longest" else max_length
-        if pad_to_multiple_of and target % pad_to_multiple_of:
-            target += pad_to_multiple_of - target % pad_to_multiple_of
-        side = padding_side or self.padding_side
-        if side not in ("left", "right"):
-            raise ValueError(f"padding_side must be 'left' or 'right', got {side!r}")
-        pad_id, pad_token = self.pad_token_id, self.pad_token
-        for r in rows:
-            n = target - len(r.ids)
-            if n <= 0:
-                continue
-            fields = (
-                ("ids", pad_id),
-                ("tokens", pad_token),
-                ("offsets", (0, 0)),
-                ("words", None),
-                ("type_ids", 0),
-                ("special_tokens_mask", 1),
-                ("sequence_ids", None),
-                ("attention_mask", 0),
-            )
-            for name, value in fields:
-                current = getattr(r, name)
-                setattr(r, name, current + [value] * n if side == "right" else [value] * n + current)
+        target = target_length(rows, strategy, max_length, pad_to_multiple_of)
+        pad_rows(rows, target, padding_side or self.padding_side, self.pad_token_id, self.pad_token)
 
     # ------------------------------------------------------------------ convenience calls
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
@@ -435,51 +414,19 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     ) -> BatchEncoding:
         """Pad already-tokenized features (a dict of lists, or a list of dicts as a collator
         gets them); keys other than the tokenizer's own are passed through untouched."""
-        if isinstance(encoded_inputs, (list, tuple)) and encoded_inputs and isinstance(encoded_inputs[0], dict):
-            encoded_inputs = {k: [f[k] for f in encoded_inputs] for k in encoded_inputs[0]}
-        encoded_inputs = dict(encoded_inputs)
-        if "input_ids" not in encoded_inputs:
-            raise ValueError(f"pad needs 'input_ids' among the features, got {list(encoded_inputs)}")
-        ids = encoded_inputs["input_ids"]
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        single = bool(ids) and isinstance(ids[0], int) or not ids
-        batch = {
-            k: (
-                [v.tolist() if hasattr(v, "tolist") else v]
-                if single
-                else [x.tolist() if hasattr(x, "tolist") else x for x in v]
-            )
-            for k, v in encoded_inputs.items()
-        }
+        batch, rows, single = features_to_rows(encoded_inputs)
         strategy, length = self._padding_args(padding, max_length)
-        if return_attention_mask is None:
-            return_attention_mask = "attention_mask" in self.model_input_names
-        rows = []
-        for i, row_ids in enumerate(batch["input_ids"]):
-            n = len(row_ids)
-            rows.append(
-                Encoding(
-                    list(row_ids),
-                    [""] * n,
-                    [(0, 0)] * n,
-                    [None] * n,
-                    list(batch["token_type_ids"][i]) if "token_type_ids" in batch else [0] * n,
-                    list(batch["special_tokens_mask"][i]) if "special_tokens_mask" in batch else [0] * n,
-                    [None] * n,
-                    list(batch["attention_mask"][i]) if "attention_mask" in batch else [1] * n,
-                )
-            )
         if strategy != "do_not_pad":
             self._pad_rows(rows, strategy, length, pad_to_multiple_of, padding_side)
+        if return_attention_mask is None:
+            return_attention_mask = "attention_mask" in self.model_input_names
         out = dict(batch)
         out["input_ids"] = [r.ids for r in rows]
-        if "token_type_ids" in batch:
-            out["token_type_ids"] = [r.type_ids for r in rows]
+        for key, attr in (("token_type_ids", "type_ids"), ("special_tokens_mask", "special_tokens_mask")):
+            if key in batch:
+                out[key] = [getattr(r, attr) for r in rows]
         if return_attention_mask or "attention_mask" in batch:
             out["attention_mask"] = [r.attention_mask for r in rows]
-        if "special_tokens_mask" in batch:
-            out["special_tokens_mask"] = [r.special_tokens_mask for r in rows]
         if single and return_tensors is None:
             out = {k: v[0] for k, v in out.items()}
         return BatchEncoding(out, None, tensor_type=return_tensors)

@@ -24,6 +24,11 @@ class Encoding:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def word_ids(self) -> list[int | None]:
+        """The `tokenizers` Encoding's name for ``words``."""
+        return self.words
+
     def slice(self, start: int, stop: int) -> Encoding:
         return Encoding(
             self.ids[start:stop],
