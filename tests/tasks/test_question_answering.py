@@ -198,3 +198,13 @@ def test_cmrc_scores_are_character_level():
     assert cmrc_scores("光荣和ω-force", ["光荣和ω-force"]) == (1.0, 1.0)
     em, f1 = cmrc_scores("光荣公司", ["光荣"])
     assert em == 0.0 and f1 == pytest.approx(2 * 0.5 * 1.0 / 1.5)
+
+
+def test_cmrc2018_dev_has_the_200_wrong_answer_starts(shared_data):
+    from clearformer.data.loaders import load_squad
+
+    data = load_squad({"validation": shared_data / "cmrc2018" / "cmrc2018_dev.json"}, check_answers=False)
+    fixed, report = repair_answer_starts(data["validation"])
+    # as loaded (texts stripped): 210 off their start; 17 found elsewhere in the context, 193 nowhere
+    assert (report.answers, report.repaired, report.dropped_answers) == (9657, 17, 193)
+    assert report.dropped_examples == 0 and len(fixed) == 3219  # each question keeps another gold answer
