@@ -72,3 +72,11 @@ def test_real_minilm_features_equal_sentence_embedder_and_oracle(minilm_dir):
         if embedder.normalize:
             mine = torch.nn.functional.normalize(mine, dim=-1)
         assert (mine - sentence).abs().max() < 1e-5
+
+
+def test_feature_extraction_from_a_head_checkpoint_without_pooler_matches_oracle(tiny):
+    folder = tiny("mlm")  # BertForMaskedLM weights: no pooler, which feature-extraction does not use
+    text = "Features from a masked-LM checkpoint."
+    ours = pipeline("feature-extraction", model=folder)
+    assert ours.model.pooler is None
+    assert_close(ours(text), transformers.pipeline("feature-extraction", model=str(folder))(text))

@@ -165,6 +165,7 @@ def _default_folder(task: str, spec: Task):
 
 
 def _load_model(spec: Task, folder, task: str, model_kwargs: dict):
+    from ..checkpoint import CheckpointError
     from ..models.auto import MODEL_MAPPINGS, _AutoModel
 
     if not MODEL_MAPPINGS.get(spec.auto):
@@ -173,7 +174,13 @@ def _load_model(spec: Task, folder, task: str, model_kwargs: dict):
             f"(AutoModel table {spec.auto!r} is empty); pass a loaded model object if you have one"
         )
     auto = type("_PipelineAuto", (_AutoModel,), {"task": spec.auto})
-    model = auto.from_pretrained(folder, **model_kwargs)
+    try:
+        model = auto.from_pretrained(folder, **model_kwargs)
+    except CheckpointError as err:
+        # a head checkpoint (MLM, classifier) has no pooler; feature-extraction never uses it
+        if spec.auto != "base" or "pooler" not in str(err):
+            raise
+        model = auto.from_pretrained(folder, add_pooling_layer=False, **model_kwargs)
     return model[0] if isinstance(model, tuple) else model
 
 
