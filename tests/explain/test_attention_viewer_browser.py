@@ -94,3 +94,31 @@ def test_viewer_draws_the_first_head_and_switches_heads_and_layers(driver, tmp_p
     assert all(abs(sum(row) - 1.0) < 1e-3 for row in mean)
     driver.save_screenshot(str(tmp_path / "viewer.png"))
     assert (tmp_path / "viewer.png").stat().st_size > 5_000
+
+
+def test_viewer_opens_on_the_requested_head(driver, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    weights = _weights()
+    page = write_attention_viewer(tmp_path / "v.html", TOKENS, weights, "t", initial=(1, 2))
+    driver.get(page.as_uri())
+    assert driver.find_element(By.ID, "caption").text == "layer 1, head 2"
+    assert _cells(driver) == weights[1][2]
+
+
+def test_real_minilm_viewer_from_attention_map_topic(driver, tmp_path, minilm_dir):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from clearformer.explain import run_topic
+
+    result = run_topic("attention-map", tmp_path, model=str(minilm_dir))
+    best = result["head_where_it_looks_most_at_cat"]
+    driver.get((tmp_path / "attention-viewer.html").as_uri())
+    assert driver.find_element(By.ID, "caption").text == f"layer {best['layer']}, head {best['head']}"
+    cells = _cells(driver)
+    tokens = result["tokens"]
+    assert len(cells) == len(tokens) and all(abs(sum(row) - 1) < 0.01 for row in cells)
+    assert cells[tokens.index("it")][tokens.index("cat")] == pytest.approx(best["weight"], abs=1e-3)
+    assert len(Select(driver.find_element(By.ID, "layer")).options) == 6
+    assert len(Select(driver.find_element(By.ID, "head")).options) == 13

@@ -17,9 +17,10 @@ def test_cls_and_mean_pooling_both_beat_chance_on_sst2_dev(model, shared_data, m
     r = TOPICS["cls-pooling"].module.run(model=model)
     assert r["output_shapes_for_2_sentences"]["pooler_output"] == [2, 384]
     assert r["output_shapes_for_2_sentences"]["last_hidden_state"][::2] == [2, 384]
-    acc = r["dev_accuracy"]
-    assert r["majority_class_baseline"] < 0.56
-    assert acc["[CLS] hidden state"] > 0.65 and acc["mean pooling"] > 0.7
+    acc, chance = r["dev_accuracy"], r["majority_class_baseline"]
+    assert chance < 0.56
+    # 300 dev sentences: one standard error is about 0.03, so +0.1 over the majority class is > 3 SE.
+    assert acc["[CLS] hidden state"] > chance + 0.1 and acc["mean pooling"] > chance + 0.15
     assert "400 of" in r["data"] and "300 of" in r["data"]
 
 

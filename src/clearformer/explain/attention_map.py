@@ -88,11 +88,14 @@ def plot(result: dict, out) -> list:
         colorbar_label="attention weight",
     )
     close_up = save(fig, out, "attention-map-head.png")
+    rounded = [[[[round(float(w), 4) for w in row] for row in m] for m in layer] for layer in weights]
+    best = result["head_where_it_looks_most_at_cat"]
     viewer = write_attention_viewer(
         out / "attention-viewer.html",
         tokens,
-        [[[[round(float(w), 4) for w in row] for row in m] for m in layer] for layer in weights],
+        rounded,
         f"Attention: {result['sentence']}",
         result["model"],
+        initial=(best["layer"], best["head"]),  # open on the head that links 'it' to 'cat'
     )
     return [grid, close_up, viewer]

@@ -317,7 +317,7 @@ def _index_html(rows: list[dict]) -> str:
     toc = "".join(f'<li><a href="#{n}">{n}</a> — {html.escape(TOPICS[n].title_zh)}</li>' for n in TOPICS)
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>clearformer explain</title><style>"
-        "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}pre{background:#f4f4f4;"
+        "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}pre{background:#f4f4f4;white-space:pre-wrap;"
         "padding:.6em;overflow:auto;font-size:12px}img{max-width:100%;border:1px solid #ddd;margin:.3em 0}"
         ".skip{color:#a00}.q{font-style:italic}</style></head><body><h1>clearformer explain — "
         "the handbook made executable / 答疑手册可运行版</h1><ol>" + toc + "</ol>" + "".join(parts) + "</body></html>\n"

@@ -37,6 +37,7 @@ const nHeads = data.weights[0].length;
 data.weights.forEach((_, i) => layerSel.add(new Option("layer " + i, i)));
 for (let h = 0; h < nHeads; h++) headSel.add(new Option("head " + h, h));
 headSel.add(new Option("mean of heads", "mean"));
+layerSel.value = String(data.initial[0]); headSel.value = String(data.initial[1]);
 function matrix(layer, head) {
   if (head !== "mean") return data.weights[layer][head];
   const heads = data.weights[layer];
@@ -76,9 +77,14 @@ draw();
 """
 
 
-def write_attention_viewer(path: str | Path, tokens: list[str], weights: list, title: str, model: str = "") -> Path:
-    """Write the viewer for ``weights`` [layers][heads][query][key] over ``tokens``."""
-    payload = json.dumps({"tokens": tokens, "weights": weights, "model": model}, ensure_ascii=False)
+def write_attention_viewer(
+    path: str | Path, tokens: list[str], weights: list, title: str, model: str = "", initial: tuple[int, int] = (0, 0)
+) -> Path:
+    """Write the viewer for ``weights`` [layers][heads][query][key] over ``tokens``, opening on the
+    ``initial`` (layer, head)."""
+    payload = json.dumps(
+        {"tokens": tokens, "weights": weights, "model": model, "initial": list(initial)}, ensure_ascii=False
+    )
     page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", payload.replace("</", "<\\/"))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
