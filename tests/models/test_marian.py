@@ -174,5 +174,5 @@ def test_missing_decoder_start_token_raises():
 def test_labels_outside_target_vocabulary_raise():
     model = MarianMTModel(MarianConfig(**TINY)).eval()
     ids = torch.ones(1, 5, dtype=torch.long)
-    with pytest.raises(ValueError, match="target vocabulary has 99"):
+    with pytest.raises(ValueError, match="target vocabulary has 99 entries"):
         model(input_ids=ids, labels=torch.tensor([[5, 120]]))

@@ -18,12 +18,16 @@ TOKENIZER_CLASSES: dict[str, str] = {
     "DistilBertTokenizer": ("clearformer.models.distilbert.tokenization_distilbert:DistilBertTokenizer"),
     "GPT2Tokenizer": "clearformer.models.gpt2.tokenization_gpt2:GPT2Tokenizer",
     "RobertaTokenizer": "clearformer.models.roberta.tokenization_roberta:RobertaTokenizer",
+    "MarianTokenizer": "clearformer.models.marian.tokenization_marian:MarianTokenizer",
+    "T5Tokenizer": "clearformer.models.t5.tokenization_t5:T5Tokenizer",
 }
 MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
     "bert": "BertTokenizer",
     "distilbert": "DistilBertTokenizer",
     "gpt2": "GPT2Tokenizer",
     "roberta": "RobertaTokenizer",
+    "marian": "MarianTokenizer",
+    "t5": "T5Tokenizer",
 }
 
 

@@ -29,6 +29,7 @@ from ..transformer.seq2seq import (
     model_output,
     seq2seq_loss,
     shift_tokens_right,
+    validate_labels,
 )
 from .configuration_marian import MarianConfig
 
@@ -480,6 +481,7 @@ class MarianMTModel(EncoderDecoderGenerationMixin, MarianPreTrainedModel):
         cache: Cache | None = None,
     ):
         if labels is not None:
+            validate_labels(labels, self.config.decoder_vocab_size)
             use_cache = False
             if decoder_input_ids is None and decoder_inputs_embeds is None:
                 decoder_input_ids = self.prepare_decoder_input_ids_from_labels(labels)

@@ -30,6 +30,7 @@ from ..transformer.seq2seq import (
     model_output,
     seq2seq_loss,
     shift_tokens_right,
+    validate_labels,
 )
 from .configuration_t5 import T5Config
 
@@ -470,6 +471,7 @@ class T5ForConditionalGeneration(EncoderDecoderGenerationMixin, T5Model):
         cache: Cache | None = None,
     ):
         if labels is not None:
+            validate_labels(labels, self.config.vocab_size)
             use_cache = False
             if decoder_input_ids is None and decoder_inputs_embeds is None:
                 decoder_input_ids = self.prepare_decoder_input_ids_from_labels(labels)

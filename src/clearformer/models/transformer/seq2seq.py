@@ -41,17 +41,23 @@ def shift_tokens_right(
     return shifted.masked_fill(shifted == IGNORE_INDEX, pad_token_id)
 
 
+def validate_labels(labels: torch.Tensor, vocab_size: int) -> None:
+    """Labels must be target-vocabulary ids or -100; checked before decoding so the message is about labels."""
+    real = labels[labels != IGNORE_INDEX]
+    if real.numel() and (int(real.max()) >= vocab_size or int(real.min()) < 0):
+        bad = int(real.max()) if int(real.max()) >= vocab_size else int(real.min())
+        raise ValueError(
+            f"labels contain id {bad} but the model's target vocabulary has {vocab_size} entries "
+            f"(ids 0..{vocab_size - 1}); were the targets tokenized with a different vocabulary than the "
+            "model's (check len(tokenizer) against config.vocab_size / decoder_vocab_size)?"
+        )
+
+
 def seq2seq_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
     """Mean token cross-entropy over labels that are not -100."""
     if labels is None:
         return None
     vocab = logits.shape[-1]
-    real = labels[labels != IGNORE_INDEX]
-    if real.numel() and (int(real.max()) >= vocab or int(real.min()) < 0):
-        raise ValueError(
-            f"labels contain id {int(real.max())} but the model's target vocabulary has {vocab} entries; "
-            "was the target side tokenized with a different vocabulary than the model's (text_target=...)?"
-        )
     return F.cross_entropy(logits.reshape(-1, vocab).float(), labels.reshape(-1), ignore_index=IGNORE_INDEX)
 
 
