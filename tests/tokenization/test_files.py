@@ -138,3 +138,21 @@ def test_train_new_from_iterator_gives_a_tokenizer_transformers_agrees_with(ours
     new.save_pretrained(tmp_path)
     ref = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
     assert_same(new(texts[:300], **FIELDS), ref(texts[:300], **FIELDS), f"retrained {kind}")
+
+
+@pytest.mark.parametrize("trim", [True, False])
+def test_old_style_gpt2_tokenizer_json_matches_tokenizers(oracle, tmp_path, trim):
+    """Hub GPT-2 tokenizer.json files use a ByteLevel post-processor (trim_offsets on or off)."""
+    tokenizers = pytest.importorskip("tokenizers")
+    oracle("gpt2").save_pretrained(tmp_path)
+    spec = json.loads((tmp_path / "tokenizer.json").read_text())
+    spec["post_processor"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": trim, "use_regex": True}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
+    rust = tokenizers.Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    tok = AutoTokenizer.from_pretrained(tmp_path)
+    for text, pair in [(" Hello  world", " pair x "), ("naïve  😀 ", "b")]:
+        expected = rust.encode(text, pair)
+        enc = tok(text, pair, return_offsets_mapping=True, return_token_type_ids=True)
+        assert enc["input_ids"] == expected.ids
+        assert enc["offset_mapping"] == expected.offsets
+        assert enc["token_type_ids"] == expected.type_ids

@@ -118,6 +118,24 @@ class RobertaProcessing(TemplateProcessing):
         }
 
 
+class ByteLevelProcessing(RobertaProcessing):
+    """The `tokenizers` ByteLevel post-processor: no special tokens (B gets type 1), offsets
+    optionally trimmed of the spaces byte-level tokens carry (old GPT-2 tokenizer.json files)."""
+
+    def __init__(self, trim_offsets: bool = True, add_prefix_space: bool = False) -> None:
+        TemplateProcessing.__init__(self, [("A", 0)], [("A", 0), ("B", 1)])
+        self.trim_offsets = trim_offsets
+        self.add_prefix_space = add_prefix_space
+
+    def to_dict(self) -> dict:
+        return {
+            "type": "ByteLevel",
+            "add_prefix_space": self.add_prefix_space,
+            "trim_offsets": self.trim_offsets,
+            "use_regex": True,
+        }
+
+
 def trim_offset(token: str, offset: tuple[int, int], index: int, add_prefix_space: bool):
     """Drop the leading/trailing spaces ('Ġ') a byte-level token carries from its offsets."""
     lead = len(token) - len(token.lstrip("Ġ"))

@@ -16,7 +16,7 @@ from .decoders import ByteLevelDecoder, WordPieceDecoder
 from .normalizers import BertNormalizer
 from .pipeline import Pipeline
 from .pre_tokenizers import BertPreTokenizer, ByteLevelPreTokenizer, WhitespaceSplit
-from .processors import RobertaProcessing, TemplateProcessing, bert_processing
+from .processors import ByteLevelProcessing, RobertaProcessing, TemplateProcessing, bert_processing
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
 from .wordpiece import WordPiece
 
@@ -54,79 +54,81 @@ def _template(items: list[dict]) -> list[tuple[str, int]]:
     return out
 
 
-def pipeline_from_json(spec: dict) -> Pipeline:
-    m = spec["model"]
-    if m.get("type") == "WordPiece" or (
-        m.get("type") is None and "continuing_subword_prefix" in m and "merges" not in m
-    ):
-        model = WordPiece(
+def _model_from_json(m: dict):
+    kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+    if kind == "WordPiece":
+        return WordPiece(
             m["vocab"],
             m.get("unk_token", "[UNK]"),
             m.get("continuing_subword_prefix", "##"),
             m.get("max_input_chars_per_word", 100),
         )
-    elif m.get("type") == "BPE" or "merges" in m:
+    if kind == "BPE":
         merges = [tuple(p) if isinstance(p, list) else tuple(p.split(" ", 1)) for p in m["merges"]]
-        model = BPE(m["vocab"], merges)
-    else:
-        raise _unsupported("model", m)
-    n = spec.get("normalizer")
+        return BPE(m["vocab"], merges)
+    raise _unsupported("model", m)
+
+
+def _normalizer_from_json(n: dict | None):
     if n is None:
-        normalizer = None
-    elif n.get("type") == "BertNormalizer":
-        normalizer = BertNormalizer(
+        return None
+    if n.get("type") == "BertNormalizer":
+        return BertNormalizer(
             n.get("clean_text", True),
             n.get("handle_chinese_chars", True),
             n.get("strip_accents"),
             n.get("lowercase", True),
         )
-    else:
-        raise _unsupported("normalizer", n)
-    p = spec.get("pre_tokenizer") or {}
+    raise _unsupported("normalizer", n)
+
+
+def _pre_tokenizer_from_json(p: dict | None):
+    p = p or {}
     if p.get("type") == "BertPreTokenizer":
-        pre = BertPreTokenizer()
-    elif p.get("type") == "ByteLevel":
-        pre = ByteLevelPreTokenizer(p.get("add_prefix_space", False), p.get("use_regex", True))
-    elif p.get("type") == "WhitespaceSplit":
-        pre = WhitespaceSplit()
-    else:
-        raise _unsupported("pre_tokenizer", p)
-    pp = spec.get("post_processor") or {"type": "ByteLevel"}
+        return BertPreTokenizer()
+    if p.get("type") == "ByteLevel":
+        return ByteLevelPreTokenizer(p.get("add_prefix_space", False), p.get("use_regex", True))
+    if p.get("type") == "WhitespaceSplit":
+        return WhitespaceSplit()
+    raise _unsupported("pre_tokenizer", p)
+
+
+def _processor_from_json(pp: dict | None):
+    pp = pp or {"type": "ByteLevel", "trim_offsets": False}
     kind = pp.get("type")
     if kind == "TemplateProcessing":
         specials = {k: v["ids"][0] for k, v in pp.get("special_tokens", {}).items()}
-        processor = TemplateProcessing(_template(pp["single"]), _template(pp["pair"]), specials)
-    elif kind == "BertProcessing":
-        processor = bert_processing(tuple(pp["cls"]), tuple(pp["sep"]))
-    elif kind == "RobertaProcessing":
-        processor = RobertaProcessing(
-            tuple(pp["cls"]),
-            tuple(pp["sep"]),
-            pp.get("trim_offsets", True),
-            pp.get("add_prefix_space", False),
-        )
-    elif kind == "ByteLevel":
-        processor = TemplateProcessing([("A", 0)], [("A", 0), ("B", 0)])
-    else:
-        raise _unsupported("post_processor", pp)
-    d = spec.get("decoder") or {}
+        return TemplateProcessing(_template(pp["single"]), _template(pp["pair"]), specials)
+    if kind == "BertProcessing":
+        return bert_processing(tuple(pp["cls"]), tuple(pp["sep"]))
+    if kind == "RobertaProcessing":
+        trim, prefix = pp.get("trim_offsets", True), pp.get("add_prefix_space", False)
+        return RobertaProcessing(tuple(pp["cls"]), tuple(pp["sep"]), trim, prefix)
+    if kind == "ByteLevel":
+        return ByteLevelProcessing(pp.get("trim_offsets", True), pp.get("add_prefix_space", False))
+    raise _unsupported("post_processor", pp)
+
+
+def _decoder_from_json(d: dict | None):
+    d = d or {}
     if d.get("type") == "WordPiece":
-        decoder = WordPieceDecoder(d.get("prefix", "##"), d.get("cleanup", True))
-    elif d.get("type") == "ByteLevel":
-        decoder = ByteLevelDecoder()
-    else:
-        raise _unsupported("decoder", d)
-    pipeline = Pipeline(model, normalizer, pre, processor, decoder)
+        return WordPieceDecoder(d.get("prefix", "##"), d.get("cleanup", True))
+    if d.get("type") == "ByteLevel":
+        return ByteLevelDecoder()
+    raise _unsupported("decoder", d)
+
+
+def pipeline_from_json(spec: dict) -> Pipeline:
+    """A Pipeline from a tokenizer.json dict (the `tokenizers` library's format)."""
+    pipeline = Pipeline(
+        _model_from_json(spec["model"]),
+        _normalizer_from_json(spec.get("normalizer")),
+        _pre_tokenizer_from_json(spec.get("pre_tokenizer")),
+        _processor_from_json(spec.get("post_processor")),
+        _decoder_from_json(spec.get("decoder")),
+    )
     for entry in spec.get("added_tokens", []):
-        token = AddedToken(
-            entry["content"],
-            entry.get("single_word", False),
-            entry.get("lstrip", False),
-            entry.get("rstrip", False),
-            entry.get("normalized"),
-            entry.get("special", False),
-        )
-        pipeline.added.add(token, entry["id"])
+        pipeline.added.add(_as_token(dict(entry, special=entry.get("special", False))), entry["id"])
     pipeline.refresh_added_tokens()
     return pipeline
 
