@@ -139,3 +139,16 @@ def test_dtype_loads_the_model_in_that_precision(tiny):
     entities = pipe(TEXTS[0], ignore_labels=[])
     assert entities and all(isinstance(e["score"], float) for e in entities)
     assert pipeline("ner", model=tiny("ner"), torch_dtype="float32").model.dtype == torch.float32
+
+
+def test_no_model_uses_transformers_default_from_the_local_cache(tiny, tmp_path, monkeypatch):
+    # the course's pipeline("sentiment-analysis") works offline once its default is in the HF cache
+    import shutil
+
+    snapshot = tmp_path / "hub" / "models--distilbert-base-uncased-finetuned-sst-2-english" / "snapshots" / "abc"
+    shutil.copytree(tiny("sentiment"), snapshot)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("abc")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    classifier = pipeline("sentiment-analysis")
+    assert_close(classifier(TEXTS), pipeline("sentiment-analysis", model=tiny("sentiment"))(TEXTS))

@@ -20,62 +20,62 @@ from .base import Pipeline, resolve_device
 class Task:
     pipeline: str  # "module:Class" under clearformer.pipelines, imported on use
     auto: str  # the MODEL_MAPPINGS table (models/auto.py) whose classes serve this task
-    default_model: str  # transformers' default checkpoint id, looked up in the local HF cache only
+    default_model: tuple[str, ...]  # transformers' default checkpoint ids (5.x, then 4.x name), local cache only
     needs: str  # what kind of model, in words, for error messages
 
 
+_SEQ2SEQ = "an encoder-decoder model (Marian, T5)"
 SUPPORTED_TASKS: dict[str, Task] = {
     "text-classification": Task(
         "text_classification:TextClassificationPipeline",
         "sequence_classification",
-        "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        (
+            "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+            "distilbert-base-uncased-finetuned-sst-2-english",
+        ),
         "a sequence-classification model",
     ),
     "token-classification": Task(
         "token_classification:TokenClassificationPipeline",
         "token_classification",
-        "dbmdz/bert-large-cased-finetuned-conll03-english",
+        ("dbmdz/bert-large-cased-finetuned-conll03-english",),
         "a token-classification model",
     ),
     "question-answering": Task(
         "question_answering:QuestionAnsweringPipeline",
         "question_answering",
-        "distilbert/distilbert-base-cased-distilled-squad",
+        ("distilbert/distilbert-base-cased-distilled-squad", "distilbert-base-cased-distilled-squad"),
         "a question-answering model",
     ),
-    "fill-mask": Task("fill_mask:FillMaskPipeline", "masked_lm", "distilbert/distilroberta-base", "a masked-LM model"),
+    "fill-mask": Task(
+        "fill_mask:FillMaskPipeline",
+        "masked_lm",
+        ("distilbert/distilroberta-base", "distilroberta-base"),
+        "a masked-LM model",
+    ),
     "feature-extraction": Task(
         "feature_extraction:FeatureExtractionPipeline",
         "base",
-        "distilbert/distilbert-base-cased",
+        ("distilbert/distilbert-base-cased", "distilbert-base-cased"),
         "a base encoder model",
     ),
     "zero-shot-classification": Task(
         "zero_shot_classification:ZeroShotClassificationPipeline",
         "sequence_classification",
-        "facebook/bart-large-mnli",
+        ("facebook/bart-large-mnli",),
         "a sequence-classification model trained on NLI (with an 'entailment' label)",
     ),
     "text-generation": Task(
-        "text_generation:TextGenerationPipeline", "causal_lm", "openai-community/gpt2", "a causal-LM model"
+        "text_generation:TextGenerationPipeline", "causal_lm", ("openai-community/gpt2", "gpt2"), "a causal-LM model"
     ),
     "text2text-generation": Task(
-        "text2text_generation:Text2TextGenerationPipeline",
-        "seq2seq_lm",
-        "google-t5/t5-base",
-        "an encoder-decoder model (T5, Marian)",
+        "text2text_generation:Text2TextGenerationPipeline", "seq2seq_lm", ("google-t5/t5-base", "t5-base"), _SEQ2SEQ
     ),
     "summarization": Task(
-        "text2text_generation:SummarizationPipeline",
-        "seq2seq_lm",
-        "sshleifer/distilbart-cnn-12-6",
-        "an encoder-decoder model (T5, Marian)",
+        "text2text_generation:SummarizationPipeline", "seq2seq_lm", ("sshleifer/distilbart-cnn-12-6",), _SEQ2SEQ
     ),
     "translation": Task(
-        "text2text_generation:TranslationPipeline",
-        "seq2seq_lm",
-        "google-t5/t5-base",
-        "an encoder-decoder model (Marian, T5)",
+        "text2text_generation:TranslationPipeline", "seq2seq_lm", ("google-t5/t5-base", "t5-base"), _SEQ2SEQ
     ),
 }
 TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
@@ -125,6 +125,7 @@ def pipeline(
     arguments are the task's options (``aggregation_strategy="simple"``, ``top_k=3``...).
     """
     kwargs.pop("framework", None)  # transformers' old "pt"/"tf" switch; torch is the only one here
+    dtype = kwargs.pop("torch_dtype", dtype)  # the course's 4.x name
     if task is None:
         if model is None:
             raise ValueError("pipeline() needs a task (e.g. 'sentiment-analysis') or a model folder to infer it from")
@@ -138,7 +139,6 @@ def pipeline(
 
         folder = resolve_pretrained_dir(model)
     if folder is not None:
-        dtype = kwargs.pop("torch_dtype", dtype)  # the course's 4.x name
         load = {**(model_kwargs or {}), **({"dtype": dtype} if dtype is not None else {})}
         model = _load_model(spec, folder, name, load)
     elif model_kwargs or dtype is not None:
@@ -153,15 +153,18 @@ def pipeline(
 def _default_folder(task: str, spec: Task):
     from ..hub import resolve_pretrained_dir
 
-    try:
-        return resolve_pretrained_dir(spec.default_model)
-    except OSError as err:
-        raise OSError(
-            f"pipeline({task!r}) was given no model, and clearformer never downloads one. Pass "
-            f"model='path/to/folder' (a folder with config.json, the weights and the tokenizer files of "
-            f"{spec.needs}). transformers' default for this task, {spec.default_model!r}, is not in a local "
-            f"Hugging Face cache either. {err}"
-        ) from None
+    misses = []
+    for name in spec.default_model:
+        try:
+            return resolve_pretrained_dir(name)
+        except OSError as err:
+            misses.append(str(err))
+    raise OSError(
+        f"pipeline({task!r}) was given no model, and clearformer never downloads one. Pass "
+        f"model='path/to/folder' (a folder with config.json, the weights and the tokenizer files of "
+        f"{spec.needs}). transformers' default for this task, {spec.default_model[0]!r}, is not in a local "
+        f"Hugging Face cache either. {' '.join(misses)}"
+    )
 
 
 def _load_model(spec: Task, folder, task: str, model_kwargs: dict):
