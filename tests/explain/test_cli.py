@@ -90,3 +90,16 @@ def test_all_writes_every_result_and_picture_with_an_index(tmp_path, capsys, min
     assert (tmp_path / "attention-viewer.html").is_file()
     # Wall times depend on the machine's load; docs/explain-timings.md records them on 2 idle cores.
     assert all(json.loads((tmp_path / f"{name}.json").read_text())["seconds"] >= 0 for name in TOPICS)
+
+
+def test_model_option_on_a_topic_without_a_model_says_it_is_unused(capsys):
+    assert cli(["explain", "linear", "--model", "/does/not/matter"]) == 0
+    captured = capsys.readouterr()
+    assert "--model is not used" in captured.err and "max_abs_diff_vs_x_WT_plus_b" in captured.out
+
+
+def test_python_dash_m_entry_point_lists_topics():
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "clearformer.explain"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "kv-cache" in proc.stdout

@@ -2,13 +2,15 @@
 
 ``clearformer explain`` lists the topics; ``clearformer explain TOPIC [--out DIR] [--model DIR]``
 prints one topic's numbers (and writes its pictures to DIR); ``clearformer explain --all --out DIR``
-writes every result and picture into DIR with an index.html. ``register(subparsers)`` adds it to
-the main parser.
+writes every result and picture into DIR with an index.html (a topic whose weights or data are
+missing is listed there with what to install, and the command then exits 1). ``register(subparsers)``
+adds it to the main parser.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 
 
@@ -25,7 +27,7 @@ def _list_topics() -> str:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from ..explain import MissingResource, UnknownTopic, format_result, run_all, run_topic
+    from ..explain import MissingResource, UnknownTopic, format_result, get_topic, run_all, run_topic
 
     if args.all:
         if args.topic:
@@ -44,51 +46,22 @@ def run_explain(args: argparse.Namespace) -> int:
     if not args.topic:
         print(_list_topics())
         return 0
-    if args.model and args.topic in _NO_MODEL:
-        print(f"note: {args.topic} builds its own small model; --model is not used", file=sys.stderr)
     try:
-        result = run_topic(args.topic, args.out, args.model)
+        module = get_topic(args.topic).module
     except UnknownTopic as err:
         print(f"clearformer explain: {err}", file=sys.stderr)
         return 2
+    if args.model and "model" not in inspect.signature(module.run).parameters:
+        print(f"note: {args.topic} builds everything it shows itself; --model is not used", file=sys.stderr)
+    try:
+        result = run_topic(args.topic, args.out, args.model)
     except MissingResource as err:
         print(f"clearformer explain {args.topic}: {err}", file=sys.stderr)
         return 2
     print(format_result(args.topic, result), end="")
-    if not args.out and args.topic in _PICTURES:
+    if not args.out and hasattr(module, "plot"):
         print("(add --out DIR to write the pictures)")
     return 0
-
-
-# Topics that take no --model (everything they run is built in the topic).
-_NO_MODEL = {
-    "embedding-sum",
-    "attention-scale",
-    "positional-encoding",
-    "linear",
-    "encoder-only",
-    "dropout-and-layernorm",
-    "residual",
-    "relative-position",
-    "cross-attention",
-    "heads-divide",
-    "split-heads",
-    "auto-resolution",
-    "vocab-size-error",
-    "kv-cache",
-}
-# Topics that draw something with --out.
-_PICTURES = {
-    "cls-pooling",
-    "attention-scale",
-    "positional-encoding",
-    "qkv-projections",
-    "multi-head",
-    "encoder-only",
-    "residual",
-    "relative-position",
-    "attention-map",
-}
 
 
 def register(subparsers) -> argparse.ArgumentParser:

@@ -36,11 +36,24 @@ def bucket_function():
         from ..models.t5 import modeling_t5
     except ImportError:
         return t5_relative_position_bucket, "clearformer.explain.relative_position (models/t5 not present)"
+    probe = torch.arange(-200, 201)
     for name in ("relative_position_bucket", "_relative_position_bucket"):
         fn = getattr(modeling_t5, name, None) or getattr(getattr(modeling_t5, "T5Attention", None), name, None)
-        if fn is not None:
+        if fn is None:
+            continue
+        try:  # use it only if it takes the same arguments and agrees with the scheme written above
+            same = all(
+                torch.equal(
+                    fn(probe, bidirectional=b, num_buckets=32, max_distance=128),
+                    t5_relative_position_bucket(probe, b, 32, 128),
+                )
+                for b in (True, False)
+            )
+        except TypeError:
+            same = False
+        if same:
             return fn, f"clearformer.models.t5.modeling_t5 ({name})"
-    return t5_relative_position_bucket, "clearformer.explain.relative_position"
+    return t5_relative_position_bucket, "clearformer.explain.relative_position (models/t5 differs)"
 
 
 def bert_distance_index(length: int, max_positions: int = 16) -> torch.Tensor:
