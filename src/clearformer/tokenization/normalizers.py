@@ -20,6 +20,7 @@ _SPACE_LIKE = frozenset("\t\n\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000") | f
     chr(c) for c in range(0x2000, 0x200B)
 )
 _ASCII_CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NOT_PRINTABLE_ASCII = regex.compile(r"[^\x20-\x7e]+")
 _ASCII_WS_TO_SPACE = str.maketrans("\t\n\r", "   ")
 
 # CJK Unified Ideographs blocks that BERT surrounds with spaces. The last-but-two range starts at
@@ -109,16 +110,27 @@ class BertNormalizer:
         cache = self._char_cache
         pieces: list[str] = []
         align: list[int] = []
-        for i, ch in enumerate(text):
-            mapped = cache.get(ch)
-            if mapped is None:
-                mapped = cache[ch] = self._map_char(ch)
-            if len(mapped) == 1:
-                pieces.append(mapped)
-                align.append(i)
-            elif mapped:
-                pieces.append(mapped)
-                align.extend([i] * len(mapped))
+        pos = 0
+        # printable ASCII is left in place by every stage (lowercasing keeps it one-to-one), so
+        # only the other characters are mapped one by one
+        for m in _NOT_PRINTABLE_ASCII.finditer(text):
+            begin, end = m.span()
+            if begin > pos:
+                run = text[pos:begin]
+                pieces.append(run.lower() if self.lowercase else run)
+                align.extend(range(pos, begin))
+            for i in range(begin, end):
+                ch = text[i]
+                mapped = cache.get(ch)
+                if mapped is None:
+                    mapped = cache[ch] = self._map_char(ch)
+                if mapped:
+                    pieces.append(mapped)
+                    align.extend([i] * len(mapped))
+            pos = end
+        if pos < len(text):
+            pieces.append(text[pos:].lower() if self.lowercase else text[pos:])
+            align.extend(range(pos, len(text)))
         return "".join(pieces), align
 
     def __getstate__(self) -> dict:

@@ -123,17 +123,17 @@ class Pipeline:
                 continue
             piece = norm if n_end - n_start == len(norm) else norm[n_start:n_end]
             if align is None:
-                word = self._append_words_fast(out, piece, start + n_start, word, fixed_word)
-                continue
-            for p_start, p_end in self.pre_tokenizer.split(piece):
-                self._append_word(out, norm, p_start + n_start, p_end + n_start, align, start, word)
-                if not fixed_word:
-                    word += 1
+                word = self._append_words(out, piece, start + n_start, word, fixed_word)
+            else:
+                # positions in ``piece`` -> original characters (``start`` + alignment)
+                origin = [start + i for i in align[n_start:n_end]]
+                word = self._append_words(out, piece, 0, word, fixed_word, origin)
         return word
 
-    def _append_words_fast(self, out: Encoding, text: str, base: int, word: int, fixed: bool):
-        """``_append_word`` for every word of ``text`` when normalization kept every character
-        in place (the common case): one loop, no per-word calls, cached pieces."""
+    def _append_words(self, out: Encoding, text: str, base: int, word: int, fixed: bool, origin=None):
+        """Pre-tokenize ``text`` and append every word's cached model pieces in one tight loop.
+        Offsets are ``base`` + position when normalization kept characters in place, else
+        ``origin[position]`` (the original character each normalized one came from)."""
         cache, step = self._word_cache, 0 if fixed else 1
         ids_out, tokens_out, offsets_out, words_out = out.ids, out.tokens, out.offsets, out.words
         for m in self.pre_tokenizer.pattern.finditer(text):
@@ -141,12 +141,20 @@ class Pipeline:
             ids, tokens, local = cache.get(w) or self._word_pieces(w)
             ids_out += ids
             tokens_out += tokens
-            s = base + m.start()
+            s = m.start()
+            if origin is None:
+                s += base
+                if len(ids) == 1:
+                    offsets_out.append((s, s + len(w)))
+                else:
+                    offsets_out += [(s + a, s + b) for a, b in local]
+            elif len(ids) == 1:
+                offsets_out.append((origin[s], origin[s + len(w) - 1] + 1))
+            else:
+                offsets_out += [(origin[s + a], origin[s + b - 1] + 1) for a, b in local]
             if len(ids) == 1:
-                offsets_out.append((s, s + len(w)))
                 words_out.append(word)
             else:
-                offsets_out += [(s + a, s + b) for a, b in local]
                 words_out += [word] * len(ids)
             word += step
         return word
