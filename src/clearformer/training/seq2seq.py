@@ -1,0 +1,92 @@
+"""Seq2SeqTrainingArguments and Seq2SeqTrainer: the Trainer plus evaluation by generation.
+
+With ``predict_with_generate=True`` evaluation/prediction runs ``model.generate`` (greedy, or beam
+search with ``generation_num_beams``) and hands the generated ids to ``compute_metrics`` (BLEU,
+ROUGE), padded with the pad id to ``generation_max_length`` as transformers does, so every batch
+has the same width. The loss is still computed with teacher forcing on the labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from . import data_utils as du
+from . import distributed as dist_utils
+from .trainer import EvalPrediction, PredictionOutput, Trainer, _plain
+from .training_args import TrainingArguments
+
+
+@dataclass
+class Seq2SeqTrainingArguments(TrainingArguments):
+    predict_with_generate: bool = False  # evaluate on generated text (needed for BLEU/ROUGE)
+    generation_max_length: int | None = None  # None: the model's generation_config.max_length
+    generation_num_beams: int | None = None  # None: the model's generation_config.num_beams
+    sortish_sampler: bool = False  # accepted for the course's scripts; batches are not length-sorted here
+
+
+class Seq2SeqTrainer(Trainer):
+    """``Trainer`` whose evaluate/predict can generate; ``max_length``/``num_beams`` override the args."""
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval", **gen_kwargs: Any):
+        self._gen_kwargs = gen_kwargs
+        return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+
+    def predict(self, test_dataset, ignore_keys=None, metric_key_prefix: str = "test", **gen_kwargs: Any):
+        self._gen_kwargs = gen_kwargs
+        return super().predict(test_dataset, ignore_keys, metric_key_prefix)
+
+    def _generation_settings(self) -> dict[str, Any]:
+        kwargs = dict(getattr(self, "_gen_kwargs", {}) or {})
+        config = self.model.generation_config
+        if "max_length" not in kwargs and "max_new_tokens" not in kwargs:
+            # For an encoder-decoder, max_length counts the decoder start token.
+            kwargs["max_new_tokens"] = (self.args.generation_max_length or config.max_length) - 1
+        if "num_beams" not in kwargs:
+            kwargs["num_beams"] = self.args.generation_num_beams or config.num_beams
+        return kwargs
+
+    def _generate(self, batch: dict[str, Any], settings: dict[str, Any]) -> torch.Tensor:
+        generated = self.model.generate(batch["input_ids"], attention_mask=batch.get("attention_mask"), **settings)
+        width = settings.get("max_new_tokens", 0) + 1 if "max_new_tokens" in settings else settings["max_length"]
+        pad = self.model.generation_config.pad_token_id
+        pad = self.model.config.pad_token_id if pad is None else pad
+        if generated.shape[1] < width:
+            filler = generated.new_full((generated.shape[0], width - generated.shape[1]), pad if pad is not None else 0)
+            generated = torch.cat([generated, filler], dim=1)
+        return generated
+
+    def _prediction_loop(self, dataset, prefix: str, description: str) -> PredictionOutput:
+        if not getattr(self.args, "predict_with_generate", False):
+            return super()._prediction_loop(dataset, prefix, description)
+        loader = self.get_eval_dataloader(dataset)
+        self.model.to(self.device)
+        self.model.eval()
+        settings = self._generation_settings()
+        preds, labels, loss_sum, n = [], [], 0.0, 0
+        with torch.no_grad():
+            for batch in loader:
+                batch = self._move(batch)
+                size = batch["input_ids"].shape[0]
+                if "labels" in batch:
+                    outputs = self.model(**batch)
+                    loss_sum += outputs["loss"].item() * size
+                    labels.append(du.to_numpy(batch["labels"]))
+                preds.append(du.to_numpy(self._generate(batch, settings)))
+                n += size
+        parts = dist_utils.gather_objects((preds, labels, loss_sum, n))
+        predictions = du.concat_nested([p for part in parts for p in part[0]])
+        label_ids = du.concat_nested([p for part in parts for p in part[1]]) if labels else None
+        total_loss, total_n = sum(p[2] for p in parts), sum(p[3] for p in parts)
+        metrics: dict[str, float] = {}
+        if self.compute_metrics is not None and label_ids is not None:
+            metrics = dict(self.compute_metrics(EvalPrediction(predictions, label_ids)))
+        if label_ids is not None:
+            metrics["loss"] = total_loss / max(1, total_n)
+        metrics = {k if k.startswith(f"{prefix}_") else f"{prefix}_{k}": _plain(v) for k, v in metrics.items()}
+        return PredictionOutput(predictions, label_ids, metrics)
+
+
+__all__ = ["Seq2SeqTrainer", "Seq2SeqTrainingArguments"]
