@@ -38,7 +38,8 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=None)
     p.add_argument("--no-oracle", action="store_true", help="skip the transformers run")
     p.add_argument("--record", default=None, help="append the JSON results to this file")
-    p.add_argument("--oracle-steps", type=int, default=15, help="steps of the transformers run (same schedule)")
+    p.add_argument("--oracle-steps", type=int, default=15, help="steps of the transformers run (0: all, then eval)")
+    p.add_argument("--oracle-only", default=None, help="skip the clearformer run; compare with its result in this file")
     p.add_argument("--threads", type=int, default=1)
     return p
 
@@ -107,15 +108,19 @@ def run_pair(
         training_options={"logging_steps": 1},
     )
     results = []
-    for name in ("clearformer", "transformers"):
+    if args.oracle_only:
+        lines = [json.loads(line) for line in Path(args.oracle_only).read_text().splitlines() if line.strip()]
+        results = [r for r in lines if r["task"] == task and r["implementation"] == "clearformer"][-1:]
+    for name in ("clearformer", "transformers")[len(results) :]:
         if name == "transformers":
             if args.no_oracle:
                 break
             model = (oracle_builder or (lambda: oracle_model(spec, model_dir, initial, **NO_DROPOUT)))()
         start = time.perf_counter()
         oracle = name == "transformers"
-        callback = StepLog(name, args.oracle_steps if oracle else None)
-        result = run_task(run, model=model, tokenizer=tokenizer, callbacks=[callback], do_eval=not oracle)
+        stop_at = args.oracle_steps if oracle and args.oracle_steps > 0 else None
+        callback = StepLog(name, stop_at)
+        result = run_task(run, model=model, tokenizer=tokenizer, callbacks=[callback], do_eval=stop_at is None)
         if oracle:
             ours = dict(results[0]["loss_history"])
             diffs = [abs(loss - ours[step]) for step, loss in result["loss_history"] if step in ours]
