@@ -156,3 +156,15 @@ def test_old_style_gpt2_tokenizer_json_matches_tokenizers(oracle, tmp_path, trim
         assert enc["input_ids"] == expected.ids
         assert enc["offset_mapping"] == expected.offsets
         assert enc["token_type_ids"] == expected.type_ids
+
+
+def test_generic_classes_build_from_a_tokenizer_json_file(oracle, tmp_path):
+    from clearformer.tokenization import PreTrainedTokenizerFast
+
+    oracle("gpt2").save_pretrained(tmp_path)
+    for cls in (PreTrainedTokenizer, PreTrainedTokenizerFast):
+        tok = cls(tokenizer_file=str(tmp_path / "tokenizer.json"))
+        assert tok("Hello, my dog is cute")["input_ids"] == [15496, 11, 616, 3290, 318, 13779]
+        assert tok.is_fast == (cls is PreTrainedTokenizerFast)
+    with pytest.raises(ValueError, match="tokenizer_file"):
+        PreTrainedTokenizer()

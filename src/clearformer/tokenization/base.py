@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from .added_tokens import AddedToken
 from .batch_encoding import BatchEncoding
@@ -35,7 +36,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        pipeline: Pipeline | None = None,
         model_max_length: int | None = None,
         padding_side: str | None = None,
         truncation_side: str | None = None,
@@ -45,6 +46,17 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         name_or_path: str = "",
         **kwargs,
     ) -> None:
+        pipeline = pipeline or kwargs.pop("_pipeline", None)
+        tokenizer_file = kwargs.pop("tokenizer_file", None)
+        if pipeline is None and tokenizer_file is not None:
+            from .serialization import pipeline_from_json, read_json
+
+            pipeline = pipeline_from_json(read_json(Path(tokenizer_file)))
+        if pipeline is None:
+            raise ValueError(
+                f"{type(self).__name__} needs its vocabulary: use {type(self).__name__}."
+                "from_pretrained(folder), or pass tokenizer_file='tokenizer.json'"
+            )
         self.pipeline = pipeline
         self.model_max_length = VERY_LARGE_INTEGER if model_max_length is None else model_max_length
         self.padding_side = padding_side or type(self).padding_side

@@ -115,6 +115,11 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
 
     is_fast = True
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.pipeline, RustPipeline):
+            self.pipeline = RustPipeline(self.pipeline)
+
     _python_class: type | None = None
 
     def __reduce__(self):
@@ -127,12 +132,6 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
     @property
     def backend_tokenizer(self):
         return self.pipeline.rust
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
-        tokenizer = super().from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
-        tokenizer.pipeline = RustPipeline(tokenizer.pipeline)
-        return tokenizer
 
 
 _FAST_CLASSES: dict[type, type] = {}
