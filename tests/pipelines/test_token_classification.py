@@ -78,3 +78,8 @@ def test_stride_with_no_aggregation_is_refused(folder):
 def test_unknown_strategy_names_the_choices(folder):
     with pytest.raises(ValueError, match="simple"):
         pipeline("ner", model=folder, aggregation_strategy="mean")
+
+
+def test_rust_backed_tokenizer_gives_the_same_entities(folder):
+    slow = pipeline("ner", model=folder, aggregation_strategy="first")(TEXTS)
+    assert pipeline("ner", model=folder, aggregation_strategy="first", use_fast=True)(TEXTS) == slow
