@@ -175,4 +175,7 @@ def create_adamw(
         {"params": [p for n, p in params if n in decay], "weight_decay": weight_decay},
         {"params": [p for n, p in params if n not in decay], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps)
+    # The fused kernel (one pass over all parameters) is what the reference uses by default
+    # (adamw_torch_fused); it needs floating-point parameters on a CPU or CUDA device.
+    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for _, p in params)
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused or None)
