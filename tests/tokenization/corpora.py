@@ -88,6 +88,7 @@ HARD_CASES = [
     "<|endoftext|>special<|endoftext|> <s>roberta</s> <mask>",
     "numbers 3.14159 1,600 2021-09-01 0x1F",
     "\U0002b820\U0002b920\U00020000\u4e00\u9fff\uf900 cjk edges",
+    "a\U0002b820b a\U0002b81fb a\U0002b920b a\u33ffb a\u3400b cjk range ends inside words",
     "Ⅻ ① ¼ ² µ Ω K Å ﬀ",
     "🤗 Transformers provides general-purpose architectures",
     "a\x1cb\x1d c\u0085d\u00a0e\u2028f \u3000 g\x0b\x0ch  \t\n x",
