@@ -19,10 +19,12 @@ from .optimization import (
     get_polynomial_decay_schedule_with_warmup,
     get_scheduler,
 )
+from .search import BestRun
 from .trainer import EvalPrediction, PredictionOutput, Trainer, TrainOutput
 from .training_args import TrainingArguments
 
 __all__ = [
+    "BestRun",
     "CSVLoggerCallback",
     "CallbackHandler",
     "EarlyStoppingCallback",
