@@ -36,3 +36,16 @@ print("clean")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "clean"
+
+
+def test_every_public_name_resolves():
+    import clearformer
+
+    missing = []
+    for name in clearformer.__all__:
+        try:
+            getattr(clearformer, name)
+        except (AttributeError, ImportError) as e:
+            missing.append(f"{name}: {e}")
+    assert not missing, missing
+    assert clearformer.Pipeline.__module__.startswith("clearformer.pipelines")  # not the tokenizer's
