@@ -122,3 +122,25 @@ def test_never_split_keeps_the_word_whole_on_the_python_path(folders):
     assert tok.tokenize("go [unused1] now") == ["go", "[unused1]", "now"]
     plain = AutoTokenizer.from_pretrained(folders["bert"])
     assert plain.tokenize("go [unused1] now") != ["go", "[unused1]", "now"]
+
+
+@pytest.mark.legacy
+def test_never_split_matches_the_original_python_bert_tokenizer(folders):
+    """transformers 5.24 ignores never_split; 4.57's Python BertTokenizer is the reference."""
+    import json as _json
+
+    from tests.conftest import LEGACY_PYTHON, run_legacy
+
+    if not LEGACY_PYTHON.exists():
+        pytest.skip("needs .venv-legacy (scripts/setup_legacy_oracle.sh)")
+    words = ["[unused1]", "Hello", "don't"]
+    texts = ["go [unused1] now", "Hello, Hello world", "don't stop don't!", "x[unused1]y", "HELLO"]
+    script = (
+        "import json, sys\nfrom transformers import BertTokenizer\n"
+        "t = BertTokenizer(sys.argv[1], never_split=json.loads(sys.argv[2]))\n"
+        "print(json.dumps([t.tokenize(s) for s in json.loads(sys.argv[3])]))"
+    )
+    out = run_legacy(LEGACY_PYTHON, script, str(folders["bert"] / "vocab.txt"), _json.dumps(words), _json.dumps(texts))
+    expected = _json.loads(out.strip().splitlines()[-1])
+    tok = AutoTokenizer.from_pretrained(folders["bert"], never_split=words)
+    assert [tok.tokenize(s) for s in texts] == expected

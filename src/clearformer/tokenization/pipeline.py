@@ -27,6 +27,7 @@ class Pipeline:
         self.added = AddedVocabulary()
         self.byte_level = isinstance(pre_tokenizer, ByteLevelPreTokenizer)
         self.never_split: regex.Pattern | None = None
+        self.never_split_lowercase = False
         self._word_cache: dict[str, tuple] = {}
 
     def __getstate__(self) -> dict:
@@ -40,10 +41,16 @@ class Pipeline:
 
     def set_never_split(self, words) -> None:
         """Whole words (BERT's ``never_split``) that skip normalization and pre-tokenization and
-        go to the model as they are, as in the original Python BERT tokenizer."""
+        go to the model as they are, as in the original Python BERT tokenizer. That tokenizer
+        lowercased the text first, so for an uncased model only lowercase entries can match
+        (case-insensitively) and the word reaches the model lowercased."""
+        self.never_split_lowercase = bool(getattr(self.normalizer, "lowercase", False))
+        if self.never_split_lowercase:
+            words = [w for w in words if w == w.lower()]
         words = sorted(set(words), key=len, reverse=True)
         body = "|".join(regex.escape(w) for w in words)
-        self.never_split = regex.compile(rf"(?<!\S)(?:{body})(?!\S)") if words else None
+        flags = "(?i)" if self.never_split_lowercase else ""
+        self.never_split = regex.compile(rf"{flags}(?<!\S)(?:{body})(?!\S)") if words else None
 
     def _split_never(self, text: str) -> list[tuple[int, int, bool]]:
         if self.never_split is None:
@@ -98,8 +105,7 @@ class Pipeline:
                 continue
             for n_start, n_end, keep in self._split_never(text[start:end]):
                 if keep:
-                    self._append_word(out, text, start + n_start, start + n_end, None, 0, word)
-                    word += 0 if fixed_word else 1
+                    word = self._append_never_split(out, text, start + n_start, start + n_end, word, fixed_word)
                 else:
                     word = self._encode_segment(
                         text[start + n_start : start + n_end],
@@ -159,21 +165,17 @@ class Pipeline:
             word += step
         return word
 
-    def _append_word(self, out, norm, p_start, p_end, align, start, word) -> None:
-        text = norm[p_start:p_end]
-        ids, tokens, local = self._word_cache.get(text) or self._word_pieces(text)
-        out.ids += ids
-        out.tokens += tokens
-        if align is None:
-            base = start + p_start
-            if len(ids) == 1:  # most words are one token: skip the comprehension
-                out.offsets.append((base, base + p_end - p_start))
-                out.words.append(word)
-                return
-            out.offsets += [(base + a, base + b) for a, b in local]
-        else:
-            out.offsets += [(start + align[p_start + a], start + align[p_start + b - 1] + 1) for a, b in local]
-        out.words += [word] * len(ids)
+    def _append_never_split(self, out: Encoding, text: str, start: int, end: int, word: int, fixed: bool):
+        """A never_split word is one token, not cut by the model (unknown id if not in the vocab)."""
+        token = text[start:end].lower() if self.never_split_lowercase else text[start:end]
+        token_id = self.model.token_to_id(token)
+        if token_id is None:  # the original keeps the word as its token string, with the unknown id
+            token_id = self.model.token_to_id(self.model.unk_token)
+        out.ids.append(token_id)
+        out.tokens.append(token)
+        out.offsets.append((start, end))
+        out.words.append(word)
+        return word if fixed else word + 1
 
     def _append_added(self, out: Encoding, token_id: int, span, word: int, fixed: bool) -> int:
         out.ids.append(token_id)
