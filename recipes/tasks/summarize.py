@@ -1,4 +1,7 @@
-"""Print the results table rows of docs/results-tasks.md from the JSON lines the recipes append."""
+"""Print the rows of the results table in docs/results-tasks.md from the recipes' JSON lines.
+
+python recipes/tasks/summarize.py results.jsonl [oracle_full.jsonl]
+"""
 
 import json
 import sys
@@ -12,27 +15,35 @@ METRICS = {
 }
 
 
-def metric_text(result: dict | None, keys: tuple[str, ...]) -> str:
-    return " / ".join(f"{result[k]:.4g}" for k in keys) if result else "not run"
+def read(path: str) -> dict[tuple[str, str], dict]:
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    return {(r["task"], r["implementation"]): r for r in rows}
 
 
-def loss_text(result: dict | None) -> str:
+def metric(result: dict | None, task: str) -> str:
+    if result is None or METRICS[task][0] not in result:
+        return "not run"
+    return " / ".join(f"{result[k]:.4f}" if result[k] < 1.5 else f"{result[k]:.2f}" for k in METRICS[task])
+
+
+def match(result: dict | None) -> str:
     if result is None:
         return "not run"
-    return f"train {result['train_loss']:.4f}, eval {result.get('eval_loss', float('nan')):.4f}"
+    diff = result["max_abs_loss_diff_vs_clearformer"]
+    return f"{result['steps_compared']} steps, max abs loss diff {diff:.4f}, {result['train_s']:.0f} s train"
 
 
 if __name__ == "__main__":
-    rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
-    pairs: dict[str, dict] = {}
-    for r in rows:
-        pairs.setdefault(r["task"], {})[r["implementation"]] = r
-    for task, runs in pairs.items():
-        ours, oracle = runs["clearformer"], runs.get("transformers")
-        keys = METRICS.get(task, ())
+    short = read(sys.argv[1])
+    full = read(sys.argv[2]) if len(sys.argv) > 2 and Path(sys.argv[2]).exists() else {}
+    for task in METRICS:
+        ours = short.get((task, "clearformer"))
+        if ours is None:
+            continue
+        oracle_full = full.get((task, "transformers"))
         print(
-            f"| {task} | {ours['train_examples']} train features / {ours['eval_examples']} eval examples "
-            f"| {ours['global_step']} | {ours['train_s']:.0f} s train, {ours['wall_s']:.0f} s total "
-            f"(load {ours['load_avg']:.1f}) | {loss_text(ours)} | {metric_text(ours, keys)} "
-            f"| {loss_text(oracle)} | {metric_text(oracle, keys)} |"
+            f"| {task} | {ours['train_examples']} / {ours['eval_examples']} | {ours['global_step']} "
+            f"| {ours['train_s']:.0f} s train, {ours['wall_s']:.0f} s total | {ours['train_loss']:.4f} "
+            f"| **{metric(ours, task)}** | {metric(oracle_full, task)} "
+            f"| {match(oracle_full or short.get((task, 'transformers')))} |"
         )
