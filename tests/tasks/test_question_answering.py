@@ -160,7 +160,8 @@ def test_answer_in_no_window_is_a_clear_error(tokenizer):
         "answers": [{"text": ["Ada"], "answer_start": [40]}],
     }
     with pytest.raises(
-        TaskDataError, match=r"row 0 \(id 'x1'\): the answer 'Ada' at answer_start=40 lies in no window"
+        TaskDataError,
+        match=r"row 0 \(id 'x1'\): the answer 'Ada' is not at answer_start=40 of the 13-character context",
     ):
         prepare_train_features(tokenizer, max_length=64, stride=16)(rows)
 
@@ -208,3 +209,33 @@ def test_cmrc2018_dev_has_the_200_wrong_answer_starts(shared_data):
     # as loaded (texts stripped): 210 off their start; 17 found elsewhere in the context, 193 nowhere
     assert (report.answers, report.repaired, report.dropped_answers) == (9657, 17, 193)
     assert report.dropped_examples == 0 and len(fixed) == 3219  # each question keeps another gold answer
+
+
+def test_cmrc2018_task_loads_repaired_and_its_windows_map_back(tokenizer, shared_data):
+    from clearformer.tasks import get_task
+
+    data = get_task("cmrc2018").load(shared_data / "cmrc2018")
+    assert "17 answer_start repaired, 193 dropped" in str(data.repair_reports["train"])
+    examples = data["validation"].select(range(30))
+    features = prepare_train_features(tokenizer, max_length=128, stride=32)(examples[:])
+    reference = _windows(tokenizer, examples, 128, 32)
+    mapped = 0
+    for i, (start, end) in enumerate(zip(features["start_positions"], features["end_positions"])):
+        if start:
+            example = examples[reference["overflow_to_sample_mapping"][i]]
+            offsets = reference["offset_mapping"][i]
+            mapped += example["context"][offsets[start][0] : offsets[end][1]] == example["answers"]["text"][0]
+    assert mapped >= 27  # Chinese characters are tokens of their own: answers map back exactly
+
+
+def test_answer_longer_than_a_window_is_left_at_cls(tokenizer, caplog):
+    context = "The answer is " + "very " * 60 + "long."
+    rows = {
+        "id": ["x"],
+        "question": ["What?"],
+        "context": [context],
+        "answers": [{"text": [context[14:]], "answer_start": [14]}],
+    }
+    features = prepare_train_features(tokenizer, max_length=32, stride=8)(rows)
+    assert set(features["start_positions"]) == {0} and len(features["input_ids"]) > 2
+    assert "1 answers are longer than a window" in caplog.text

@@ -10,6 +10,7 @@ Logits -> answer texts is ``postprocess_qa_predictions`` (re-exported from ``cle
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from ..data.collators import default_data_collator
 from ..postprocessing.qa import postprocess_qa_predictions  # noqa: F401  (re-exported)
 from .spec import TaskDataError, TaskSpec, check_columns, register_task
 
+logger = logging.getLogger("clearformer.tasks")
 QA_COLUMNS = ("question", "context", "answers")
 
 
@@ -85,8 +87,8 @@ def prepare_train_features(
     padding: str | bool = "max_length",
 ) -> Callable[[dict], dict]:
     """Batched map function: windows with ``start_positions`` / ``end_positions`` (both [CLS] when the
-    window misses the answer or the question has none). An answered example whose answer lies in no
-    window (answer_start past the context, or a wrong start) raises ``TaskDataError``."""
+    window misses the answer or the question has none). An answer that is not where its answer_start
+    says (so in no window) raises ``TaskDataError``."""
 
     def preprocess(examples: dict) -> dict:
         check_columns(examples, QA_COLUMNS, "question answering")
@@ -107,18 +109,32 @@ def prepare_train_features(
                 found.add(sample_of[i])
             starts.append(span[0] if span else cls_index)
             ends.append(span[1] if span else cls_index)
-        for row, answers in enumerate(examples["answers"]):
-            if answers["answer_start"] and row not in found:
-                start, text = answers["answer_start"][0], answers["text"][0]
-                raise TaskDataError(
-                    f"row {row} (id {examples.get('id', ['?'] * (row + 1))[row]!r}): the answer {text!r} at "
-                    f"answer_start={start} lies in no window of the {len(examples['context'][row])}-character "
-                    "context; check answer_start (CMRC2018: use repair_answer_starts) or drop the row"
-                )
+        _check_unplaced_answers(examples, found)
         encoded["start_positions"], encoded["end_positions"] = starts, ends
         return encoded
 
     return preprocess
+
+
+def _check_unplaced_answers(examples: dict, found: set[int]) -> None:
+    """An answer in no window is an error when it is not where answer_start says; an answer longer
+    than a window's context room is left at [CLS] in every window, as the course does, and counted."""
+    too_long = 0
+    for row, answers in enumerate(examples["answers"]):
+        if not answers["answer_start"] or row in found:
+            continue
+        start, text, context = answers["answer_start"][0], answers["text"][0], examples["context"][row]
+        if context[start : start + len(text)] == text:
+            too_long += 1
+            continue
+        row_id = examples["id"][row] if "id" in examples else row
+        raise TaskDataError(
+            f"row {row} (id {row_id!r}): the answer {text!r} is not at answer_start={start} of the "
+            f"{len(context)}-character context, so it lies in no window; check answer_start (CMRC2018: use "
+            "repair_answer_starts) or drop the row"
+        )
+    if too_long:
+        logger.warning("%d answers are longer than a window's context; their windows are labelled [CLS]", too_long)
 
 
 def prepare_validation_features(

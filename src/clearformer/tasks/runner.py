@@ -153,6 +153,7 @@ def run_task(run: TaskRun, model=None, tokenizer=None, callbacks=None, do_eval: 
         "prepare_s": prepared - start,
         "train_s": trained - prepared,
         "eval_s": done - trained,
+        "repair_reports": {k: str(v) for k, v in getattr(data, "repair_reports", {}).items()},
         "loss_history": [(row["step"], row["loss"]) for row in trainer.state.log_history if "loss" in row],
         **metrics,
     }
