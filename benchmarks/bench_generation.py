@@ -102,7 +102,10 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--prompt-len", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="fp32 and int8 at batch 1 only")
+    parser.add_argument("--dtypes", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
+    parser.add_argument("--no-cache-rows", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--trained", default=None, help="also measure bf16/int8 accuracy on this trained model")
     args = parser.parse_args()
     import transformers
@@ -126,8 +129,9 @@ def main() -> None:
         rows.append((name, batch, tps, 1000 * seconds / new, pct))
         print(f"  {name:<44} batch {batch}: {tps:8.1f} tok/s {1000 * seconds / new:7.2f} ms/step {pct}", flush=True)
 
-    dtypes = [("fp32", torch.float32)] if args.quick else [("fp32", torch.float32), ("bf16", torch.bfloat16)]
-    batches = [1] if args.quick else [1, 8]
+    named = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    dtypes = [("fp32", torch.float32)] if args.quick else [(d, named[d]) for d in args.dtypes]
+    batches = [1] if args.quick else args.batches
     with torch.inference_mode():
         for dname, dtype in dtypes:
             ref = transformers.GPT2LMHeadModel.from_pretrained(folder, dtype=dtype).eval()
@@ -158,7 +162,7 @@ def main() -> None:
                     timed(partial(ours.generate, ids, cache_implementation="dynamic", **kw), args.repeats),
                     lim,
                 )
-                if dname == "fp32" and batch == 1:
+                if dname == "fp32" and batch == 1 and args.no_cache_rows:
                     add(
                         "transformers no cache fp32",
                         batch,
