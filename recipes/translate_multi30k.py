@@ -115,6 +115,7 @@ class MarianArchModel:
                               decoder_layers=args.layers, encoder_attention_heads=args.heads,
                               decoder_attention_heads=args.heads, encoder_ffn_dim=4 * args.width,
                               decoder_ffn_dim=4 * args.width, max_position_embeddings=256, dropout=0.1,
+                              attention_dropout=0.1, activation_dropout=0.1,
                               activation_function="relu", scale_embedding=True, pad_token_id=PAD,
                               eos_token_id=EOS, decoder_start_token_id=BOS, forced_eos_token_id=None)  # fmt: skip
         self.net = MarianMTModel(config)
