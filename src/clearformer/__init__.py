@@ -127,6 +127,7 @@ _EXPORTS: dict[str, list[str]] = {
     "pipelines": ["pipeline", "Pipeline", "SUPPORTED_TASKS"],
     "postprocessing": ["postprocess_qa_predictions"],
     "sentence_embedding": ["SentenceEmbedder"],
+    "tasks": ["TaskSpec", "TaskRun", "TaskDataError", "get_task", "list_tasks", "run_task"],
 }
 
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

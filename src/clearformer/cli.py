@@ -10,7 +10,7 @@ import sys
 def _demo(args: argparse.Namespace) -> int:
     from . import demo
 
-    return demo.run(args.model)
+    return demo.run(args.model, args.out, finetune=not args.no_finetune)
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="embed sentences with the real MiniLM and print a similarity table")
+    p = sub.add_parser("demo", help="real MiniLM: sentence similarity, then fine-tuning with a report folder")
     p.add_argument("--model", default=None, help="a sentence-transformers folder (default: the packaged MiniLM)")
+    p.add_argument("--out", default="clearformer-demo-report", help="report folder of the fine-tuning part")
+    p.add_argument("--no-finetune", action="store_true", help="only the similarity table")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("convert", help="rewrite a model folder's weights as safetensors")
