@@ -115,3 +115,13 @@ def test_fused_qkv_follows_weight_changes():
     fused3, separate3 = both()
     assert (fused3 - separate3).abs().max() < 1e-5 and (fused3 - fused2).abs().max() > 1e-3
     assert "_fused_projection" not in str(list(model.state_dict()))
+
+
+def test_fused_qkv_works_for_a_model_built_under_inference_mode():
+    import clearformer
+
+    config = clearformer.BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=8)
+    with torch.inference_mode():
+        model = clearformer.BertModel(config).eval()
+        out = model(torch.tensor([[1, 2, 3]])).last_hidden_state
+    assert out.shape == (1, 3, 32)

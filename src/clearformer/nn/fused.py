@@ -13,8 +13,14 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _version(t: torch.Tensor) -> int:
+    # Tensors created under torch.inference_mode() keep no version counter; such weights can only
+    # change in place inside inference mode again, which is not a supported way to update a model.
+    return -1 if t.is_inference() else t._version
+
+
 def _key(linears: tuple[nn.Linear, ...]) -> tuple:
-    return tuple((t.data_ptr(), t._version) for lin in linears for t in (lin.weight, lin.bias) if t is not None)
+    return tuple((t.data_ptr(), _version(t)) for lin in linears for t in (lin.weight, lin.bias) if t is not None)
 
 
 def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tensor) -> list[torch.Tensor]:
