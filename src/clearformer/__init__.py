@@ -17,7 +17,7 @@ _EXPORTS: dict[str, list[str]] = {
     "modeling_outputs": ["ModelOutput"],
     "checkpoint": ["CheckpointError"],
     "activations": ["ACT2FN", "get_activation"],
-    "nn.cache": ["Cache", "DynamicCache", "EncoderDecoderCache"],
+    "nn.cache": ["Cache", "DynamicCache", "EncoderDecoderCache", "StaticCache"],
     "models.auto": [
         "AutoConfig",
         "AutoModel",
@@ -127,6 +127,7 @@ _EXPORTS: dict[str, list[str]] = {
     "pipelines": ["pipeline", "Pipeline", "SUPPORTED_TASKS"],
     "postprocessing": ["postprocess_qa_predictions"],
     "sentence_embedding": ["SentenceEmbedder"],
+    "evaluation.perplexity": ["perplexity"],
     "tasks": ["TaskSpec", "TaskRun", "TaskDataError", "get_task", "list_tasks", "run_task"],
 }
 

@@ -42,9 +42,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("spm_reader")
     corpus = folder / "corpus.txt"
     corpus.write_text("\n".join(synthetic_corpus()), encoding="utf-8")
-    common = dict(
-        input=str(corpus), vocab_size=120, minloglevel=2, num_threads=1, hard_vocab_limit=False
-    )
+    common = dict(input=str(corpus), vocab_size=120, minloglevel=2, num_threads=1, hard_vocab_limit=False)
     options = {
         "default": {},
         "custom": dict(
@@ -154,12 +152,8 @@ def test_precompiled_charsmap_normalizes_every_code_point_like_sentencepiece(mod
 def test_unicodedata_nfkc_differs_from_the_charsmap_only_on_unassigned_code_points(models):
     proto = load_sentencepiece_model(models["default"])
     table = PrecompiledCharsmap(proto.normalizer_spec.precompiled_charsmap)
-    exact = SentencePieceNormalizer(
-        "nmt_nfkc", table, add_dummy_prefix=False, remove_extra_whitespaces=False
-    )
-    readable = SentencePieceNormalizer(
-        "nmt_nfkc", None, add_dummy_prefix=False, remove_extra_whitespaces=False
-    )
+    exact = SentencePieceNormalizer("nmt_nfkc", table, add_dummy_prefix=False, remove_extra_whitespaces=False)
+    readable = SentencePieceNormalizer("nmt_nfkc", None, add_dummy_prefix=False, remove_extra_whitespaces=False)
     differ = [c for c in ASSIGNABLE if exact._map(chr(c)) != readable._map(chr(c))]
     # The charsmap follows a newer Unicode than this Python's unicodedata; nothing else differs.
     assert differ, "expected some characters newer than unicodedata's Unicode version"

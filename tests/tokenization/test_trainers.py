@@ -42,10 +42,7 @@ def synthetic_corpus(n_lines: int = 2000, seed: int = 0) -> list[str]:
     syllables = ["ka", "to", "mi", "ru", "sen", "ber", "ing", "ed", "un", "re", "a", "o"]
     words = ["".join(rng.choices(syllables, k=rng.randint(1, 4))) for _ in range(400)]
     marks = ["", "", "", ",", ".", "!", "?"]
-    return [
-        " ".join(w + rng.choice(marks) for w in rng.choices(words, k=rng.randint(3, 12)))
-        for _ in range(n_lines)
-    ]
+    return [" ".join(w + rng.choice(marks) for w in rng.choices(words, k=rng.randint(3, 12))) for _ in range(n_lines)]
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +101,7 @@ def test_special_tokens_come_first_and_the_alphabet_follows():
     wordpiece = WordPieceTrainer(vocab_size=300).train(texts)
     assert wordpiece.vocab[:5] == BERT_SPECIALS
     assert len(wordpiece.vocab) == 300
-    bpe = ByteLevelBPETrainer(vocab_size=400, special_tokens=["<|endoftext|>", "<pad>"]).train(
-        texts
-    )
+    bpe = ByteLevelBPETrainer(vocab_size=400, special_tokens=["<|endoftext|>", "<pad>"]).train(texts)
     assert bpe.vocab[:2] == ["<|endoftext|>", "<pad>"]
     assert bpe.vocab[2:258] == sorted(bytes_to_unicode().values())
     assert len(bpe.vocab) == 400 == 258 + len(bpe.merges)
@@ -255,9 +250,7 @@ def test_trained_files_load_in_the_tokenizers_library(corpus, tmp_path):
 
     bpe = ByteLevelBPETrainer(vocab_size=3000).train(corpus)
     vocab_path, merges_path = bpe.save(tmp_path)
-    reference = tokenizers.Tokenizer(
-        tokenizers.models.BPE.from_file(str(vocab_path), str(merges_path))
-    )
+    reference = tokenizers.Tokenizer(tokenizers.models.BPE.from_file(str(vocab_path), str(merges_path)))
     reference.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
     reference.decoder = tokenizers.decoders.ByteLevel()
     for text in corpus[::7] + HARD:

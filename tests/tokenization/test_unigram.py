@@ -256,9 +256,7 @@ def test_tokenizers_trained_unigram_loads_and_encodes_the_same(corpus_file, tmp_
     (tmp_path / "model.json").write_text(json.dumps({"model": ours.to_dict()}), encoding="utf-8")
     again = UnigramModel.from_tokenizer_json(tmp_path / "model.json")
     assert again.get_vocab() == ours.get_vocab()
-    assert [again.tokenize_word(w) for w in ("▁kato", "▁東京")] == [
-        ours.tokenize_word(w) for w in ("▁kato", "▁東京")
-    ]
+    assert [again.tokenize_word(w) for w in ("▁kato", "▁東京")] == [ours.tokenize_word(w) for w in ("▁kato", "▁東京")]
 
 
 @needs_data

@@ -249,11 +249,7 @@ def parse_sentencepiece_model(data: bytes, source: str = "<bytes>") -> ModelProt
         ) from exc
     # sentencepiece always writes both specs after the pieces, so a file cut at a field
     # boundary shows up as a missing spec rather than as a half-read field.
-    missing = [
-        name
-        for num, name in ((1, "pieces"), (2, "trainer_spec"), (3, "normalizer_spec"))
-        if num not in seen
-    ]
+    missing = [name for num, name in ((1, "pieces"), (2, "trainer_spec"), (3, "normalizer_spec")) if num not in seen]
     if missing:
         raise SentencePieceModelError(
             f"{source} is not a valid SentencePiece model: {', '.join(missing)} missing "
@@ -368,9 +364,7 @@ class PrecompiledCharsmap:
         return best
 
 
-_CLUSTER = re.compile(
-    r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", re.S
-)
+_CLUSTER = re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", re.S)
 
 # What "nmt_nfkc" adds on top of NFKC, read off sentencepiece's precompiled table (Unicode 14
 # NFKC vs. the table): C0/C1 control characters are dropped; tab, newlines, invisible format

@@ -214,9 +214,7 @@ def _count_words(texts: Iterable[str], split) -> dict[str, int]:
     for text in texts:
         counts.update(split(text))
     if not counts:
-        raise ValueError(
-            "cannot train on an empty corpus: the texts held no words after pre-tokenization"
-        )
+        raise ValueError("cannot train on an empty corpus: the texts held no words after pre-tokenization")
     return dict(counts)
 
 

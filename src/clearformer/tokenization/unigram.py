@@ -76,9 +76,7 @@ class UnigramModel:
             raise ValueError(f"unk_id={unk_id} is outside the vocabulary (0..{len(pieces) - 1})")
         self._piece_to_id = {p.piece: i for i, p in enumerate(self.pieces)}
         # The score range: sentencepiece looks at NORMAL pieces only, tokenizers at all.
-        normal = [
-            p.score for p in self.pieces if p.type == PieceType.NORMAL or scoring == "tokenizers"
-        ]
+        normal = [p.score for p in self.pieces if p.type == PieceType.NORMAL or scoring == "tokenizers"]
         # sentencepiece's running maximum starts at FLT_MIN (the smallest *positive* float), so
         # with the usual all-negative scores max_score is FLT_MIN and a user-defined piece
         # scores about -0.1.
@@ -94,10 +92,7 @@ class UnigramModel:
                 if p.type == PieceType.BYTE and match:
                     self._byte_ids[int(match.group(1), 16)] = i
             if len(self._byte_ids) != 256:
-                raise ValueError(
-                    "byte_fallback needs the 256 pieces <0x00>..<0xFF>; "
-                    f"found {len(self._byte_ids)}"
-                )
+                raise ValueError(f"byte_fallback needs the 256 pieces <0x00>..<0xFF>; found {len(self._byte_ids)}")
 
     def _round(self, value: float) -> float:
         return array(self._float_type, [value])[0]
@@ -168,9 +163,7 @@ class UnigramModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         model = data.get("model", data)
         if model.get("type") != "Unigram" or "vocab" not in model:
-            raise ValueError(
-                f"{path} has no Unigram model section (model.type={model.get('type')})"
-            )
+            raise ValueError(f"{path} has no Unigram model section (model.type={model.get('type')})")
         byte_fallback = bool(model.get("byte_fallback", False))
         unk_id = model.get("unk_id")
         specials = {t["content"] for t in data.get("added_tokens", []) if t.get("special")}
@@ -185,9 +178,7 @@ class UnigramModel:
                 kind = PieceType.BYTE
             pieces.append(SentencePieceProto(piece, float(score), kind))
         normalizer = _normalizer_from_json(data.get("normalizer"), data.get("pre_tokenizer"))
-        return cls(
-            pieces, normalizer, unk_id=unk_id, byte_fallback=byte_fallback, scoring="tokenizers"
-        )
+        return cls(pieces, normalizer, unk_id=unk_id, byte_fallback=byte_fallback, scoring="tokenizers")
 
     # ---------------------------------------------------------------------------- vocabulary
     @property
@@ -252,10 +243,7 @@ class UnigramModel:
         prev_unknown = False
         for start, end, index in self.viterbi(normalized):
             if index == -1:
-                raise ValueError(
-                    f"{normalized[start:end]!r} is not in the vocabulary and the model has no "
-                    "unk piece"
-                )
+                raise ValueError(f"{normalized[start:end]!r} is not in the vocabulary and the model has no unk piece")
             is_unknown = index == unk_id
             if is_unknown and prev_unknown:  # both libraries fuse a run of unknowns
                 out[-1] = (out[-1][0] + normalized[start:end], index, out[-1][2], end)
@@ -273,14 +261,11 @@ class UnigramModel:
 
     def _as_bytes(self, item: tuple[str, int, int, int], normalized: str):
         piece, index, start, end = item
-        if index != self.settings.unk_id or (
-            self.scoring == "tokenizers" and piece in self._piece_to_id
-        ):
+        if index != self.settings.unk_id or (self.scoring == "tokenizers" and piece in self._piece_to_id):
             return [item]
         if self.scoring == "tokenizers":  # every byte carries the whole unknown run's span
             return [
-                (self.pieces[self._byte_ids[b]].piece, self._byte_ids[b], start, end)
-                for b in piece.encode("utf-8")
+                (self.pieces[self._byte_ids[b]].piece, self._byte_ids[b], start, end) for b in piece.encode("utf-8")
             ]
         # sentencepiece: a character's bytes are empty spans at its start but the last one,
         # which covers the character.
@@ -289,9 +274,7 @@ class UnigramModel:
             data = normalized[k].encode("utf-8")
             for j, byte in enumerate(data):
                 byte_id = self._byte_ids[byte]
-                out.append(
-                    (self.pieces[byte_id].piece, byte_id, k, k + 1 if j == len(data) - 1 else k)
-                )
+                out.append((self.pieces[byte_id].piece, byte_id, k, k + 1 if j == len(data) - 1 else k))
         return out
 
     def encode_to_pieces(self, text: str) -> list[str]:
@@ -315,9 +298,7 @@ class UnigramModel:
         )
 
     # --------------------------------------------- the model stage of tokenization.Pipeline
-    def tokenize_word(
-        self, word: str
-    ) -> tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]:
+    def tokenize_word(self, word: str) -> tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]:
         """(ids, pieces, character offsets in ``word``) for one normalized, pre-tokenized word
         (e.g. ``"▁Hello"`` from a Metaspace pre-tokenizer); no normalization happens here."""
         hit = self._word_cache.get(word)
@@ -372,9 +353,7 @@ class UnigramModel:
         for index in ids:
             piece = self.pieces[index] if 0 <= index < len(self.pieces) else None
             if piece is None:
-                raise IndexError(
-                    f"id {index} is outside the vocabulary (0..{len(self.pieces) - 1})"
-                )
+                raise IndexError(f"id {index} is outside the vocabulary (0..{len(self.pieces) - 1})")
             if piece.type == PieceType.BYTE:
                 pending.append(int(piece.piece[3:5], 16))
                 continue
@@ -439,6 +418,4 @@ def _normalizer_from_json(normalizer: dict | None, pre_tokenizer: dict | None):
             steps = list(step.get("pretokenizers", [])) + steps
         elif step.get("type") == "Metaspace":
             dummy_prefix = step.get("prepend_scheme", "always") != "never"
-    return SentencePieceNormalizer(
-        rule, charsmap, add_dummy_prefix=dummy_prefix, remove_extra_whitespaces=extra_spaces
-    )
+    return SentencePieceNormalizer(rule, charsmap, add_dummy_prefix=dummy_prefix, remove_extra_whitespaces=extra_spaces)
