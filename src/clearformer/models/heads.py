@@ -72,3 +72,16 @@ def expand_head_mask(head_mask: torch.Tensor | None, num_layers: int, dtype: tor
 def want_dict(model, return_dict: bool | None) -> bool:
     """The per-call ``return_dict`` if given, else the config's (HF's precedence)."""
     return model.config.return_dict if return_dict is None else return_dict
+
+
+def flatten_choices(input_ids, kwargs: dict) -> tuple[int, object, dict]:
+    """(batch, num_choices, seq[, hidden]) inputs -> (num_choices, flat input_ids, flat kwargs).
+
+    Every choice becomes its own sequence, so a batch costs batch x num_choices forwards.
+    """
+    source = input_ids if input_ids is not None else kwargs.get("inputs_embeds")
+    if source is None or source.dim() < 3:
+        shape = None if source is None else tuple(source.shape)
+        raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {shape}")
+    flat = {k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in kwargs.items()}
+    return source.shape[1], (input_ids.flatten(0, 1) if input_ids is not None else None), flat

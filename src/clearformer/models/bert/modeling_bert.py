@@ -34,7 +34,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.fused import fused_linear
 from ...nn.masks import causal_mask, padding_mask
-from ..heads import classification_loss, expand_head_mask, qa_loss, want_dict
+from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, want_dict
 from .configuration_bert import BertConfig
 
 
@@ -695,15 +695,8 @@ class BertForMultipleChoice(BertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        base = _base_kwargs(kwargs)
-        source = input_ids if input_ids is not None else base["inputs_embeds"]
-        if source.dim() < 3:
-            raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {tuple(source.shape)}")
-        num_choices = source.shape[1]
-        flat = {
-            k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in base.items()
-        }
-        out = self.bert(input_ids.flatten(0, 1) if input_ids is not None else None, **flat, return_dict=True)
+        num_choices, flat_ids, flat = flatten_choices(input_ids, _base_kwargs(kwargs))
+        out = self.bert(flat_ids, **flat, return_dict=True)
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
         result = MultipleChoiceModelOutput(

@@ -25,7 +25,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.fused import fused_linear
 from ...nn.masks import padding_mask
 from ...nn.positional import sinusoidal_table
-from ..heads import classification_loss, expand_head_mask, qa_loss, want_dict
+from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, want_dict
 from .configuration_distilbert import DistilBertConfig
 
 
@@ -320,14 +320,8 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        source = input_ids if input_ids is not None else kwargs.get("inputs_embeds")
-        if source.dim() < 3:
-            raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {tuple(source.shape)}")
-        num_choices = source.shape[1]
-        flat = {
-            k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in kwargs.items()
-        }
-        out = _run_base(self, input_ids.flatten(0, 1) if input_ids is not None else None, flat)
+        num_choices, flat_ids, flat = flatten_choices(input_ids, kwargs)
+        out = _run_base(self, flat_ids, flat)
         pooled = self.dropout(F.relu(self.pre_classifier(out.last_hidden_state[:, 0])))
         logits = self.classifier(pooled).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None

@@ -20,7 +20,7 @@ from ...modeling_outputs import (
     TokenClassifierOutput,
 )
 from ..bert.modeling_bert import BertEmbeddings, BertModel, BertPreTrainedModel
-from ..heads import classification_loss, qa_loss, want_dict
+from ..heads import classification_loss, flatten_choices, qa_loss, want_dict
 from .configuration_roberta import RobertaConfig
 
 
@@ -236,14 +236,8 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        source = input_ids if input_ids is not None else kwargs.get("inputs_embeds")
-        if source.dim() < 3:
-            raise ValueError(f"multiple-choice inputs must be (batch, num_choices, seq_len), got {tuple(source.shape)}")
-        num_choices = source.shape[1]
-        flat = {
-            k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and k != "head_mask" else v) for k, v in kwargs.items()
-        }
-        out = _run_base(self, input_ids.flatten(0, 1) if input_ids is not None else None, flat)
+        num_choices, flat_ids, flat = flatten_choices(input_ids, kwargs)
+        out = _run_base(self, flat_ids, flat)
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
         result = MultipleChoiceModelOutput(
