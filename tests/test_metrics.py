@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from clearformer.metrics import list_metrics, load_metric, normalize_answer
 
 pytest.importorskip("sklearn")
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_sacrebleu_course_case_scores_zero_with_counts():
@@ -59,11 +56,11 @@ def test_squad_v2_counts_no_answer_predictions():
     assert out["exact"] == 100.0 and out["NoAns_total"] == 1 and out["HasAns_total"] == 1
 
 
-def test_seqeval_conll_train_sentence_4_against_itself_is_perfect():
+def test_seqeval_conll_train_sentence_4_against_itself_is_perfect(shared_data):
     pytest.importorskip("datasets")
     from clearformer.data.loaders import CONLL_NER_TAGS, load_conll2003
 
-    row = load_conll2003({"train": DATA / "conll2003" / "train.txt"})["train"][4]
+    row = load_conll2003({"train": shared_data / "conll2003" / "train.txt"})["train"][4]
     tags = [[CONLL_NER_TAGS[i] for i in row["ner_tags"]]]
     out = load_metric("seqeval").compute(predictions=tags, references=tags)
     assert {k: out[k]["number"] for k in ("LOC", "ORG", "PER")} == {"LOC": 2, "ORG": 1, "PER": 1}
