@@ -29,7 +29,7 @@ def test_unknown_keys_survive_a_round_trip(tmp_path):
 
 
 def test_num_labels_builds_id2label_and_json_keys_are_strings():
-    config = BertConfig(num_labels=3) if False else BertConfig.from_dict({"num_labels": 3})
+    config = BertConfig.from_dict({"num_labels": 3})
     assert config.id2label == {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"} and config.num_labels == 3
     config = BertConfig.from_dict({"id2label": {"0": "neg", "1": "pos"}})
     assert config.id2label == {0: "neg", 1: "pos"} and config.label2id == {"neg": 0, "pos": 1}

@@ -40,6 +40,23 @@ def classification_loss(
     )
 
 
+def token_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
+    """Cross-entropy per token over the last dimension (masked LM, token classification), in fp32.
+
+    Labels of -100 mark positions that carry no label (sub-words, specials, unmasked tokens).
+    """
+    if labels is None:
+        return None
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+
+def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
+    """Next-token cross-entropy: position t predicts label t+1, so ``labels=input_ids`` is the usual call."""
+    if labels is None:
+        return None
+    return token_loss(logits[:, :-1], labels[:, 1:])
+
+
 def qa_loss(
     start_logits: torch.Tensor,
     end_logits: torch.Tensor,

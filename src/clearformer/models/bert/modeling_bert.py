@@ -34,7 +34,15 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.fused import fused_linear
 from ...nn.masks import causal_mask, padding_mask
-from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, want_dict
+from ..heads import (
+    causal_lm_loss,
+    classification_loss,
+    expand_head_mask,
+    flatten_choices,
+    qa_loss,
+    token_loss,
+    want_dict,
+)
 from .configuration_bert import BertConfig
 
 
@@ -528,12 +536,6 @@ class _MLMTied(BertPreTrainedModel):
         self.cls.predictions.decoder.bias = bias
 
 
-def _mlm_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
-    if labels is None:
-        return None
-    return F.cross_entropy(logits.float().view(-1, logits.shape[-1]), labels.view(-1), ignore_index=-100)
-
-
 class BertForPreTraining(_MLMTied):
     """Masked LM + next-sentence prediction; the loss is their sum when both labels are given."""
 
@@ -548,7 +550,7 @@ class BertForPreTraining(_MLMTied):
         scores, nsp = self.cls(out.last_hidden_state, out.pooler_output)
         loss = None
         if labels is not None and next_sentence_label is not None:
-            loss = _mlm_loss(scores, labels) + F.cross_entropy(nsp.view(-1, 2), next_sentence_label.view(-1))
+            loss = token_loss(scores, labels) + F.cross_entropy(nsp.view(-1, 2), next_sentence_label.view(-1))
         result = BertForPreTrainingOutput(
             loss=loss,
             prediction_logits=scores,
@@ -576,7 +578,7 @@ class BertForMaskedLM(_MLMTied):
         out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
         logits = self.cls(out.last_hidden_state)
         result = MaskedLMOutput(
-            loss=_mlm_loss(logits, labels),
+            loss=token_loss(logits, labels),
             logits=logits,
             hidden_states=out.hidden_states,
             attentions=out.attentions,
@@ -622,12 +624,8 @@ class BertLMHeadModel(GenerationMixin, _MLMTied):
             return_dict=True,
         )
         logits = self.cls(out.last_hidden_state)
-        loss = None
-        if labels is not None:
-            shifted = logits[:, :-1].float()
-            loss = F.cross_entropy(shifted.reshape(-1, shifted.shape[-1]), labels[:, 1:].reshape(-1))
         result = CausalLMOutputWithCrossAttentions(
-            loss=loss,
+            loss=causal_lm_loss(logits, labels),
             logits=logits,
             past_key_values=out.past_key_values,
             hidden_states=out.hidden_states,
@@ -719,11 +717,8 @@ class BertForTokenClassification(BertPreTrainedModel):
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
         out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
         logits = self.classifier(self.dropout(out.last_hidden_state))
-        loss = None
-        if labels is not None:  # -100 marks sub-words and specials that carry no label
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1), ignore_index=-100)
         result = TokenClassifierOutput(
-            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+            loss=token_loss(logits, labels), logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )
         return result if want_dict(self, return_dict) else result.to_tuple()
 

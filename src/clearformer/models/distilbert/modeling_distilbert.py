@@ -25,7 +25,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.fused import fused_linear
 from ...nn.masks import padding_mask
 from ...nn.positional import sinusoidal_table
-from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, want_dict
+from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, token_loss, want_dict
 from .configuration_distilbert import DistilBertConfig
 
 
@@ -233,9 +233,7 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
         out = _run_base(self, input_ids, kwargs)
         h = self.vocab_layer_norm(self.activation(self.vocab_transform(out.last_hidden_state)))
         logits = self.vocab_projector(h)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=-100)
+        loss = token_loss(logits, labels)
         result = MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -277,9 +275,7 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
         out = _run_base(self, input_ids, kwargs)
         logits = self.classifier(self.dropout(out.last_hidden_state))
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1), ignore_index=-100)
+        loss = token_loss(logits, labels)
         result = TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )

@@ -27,7 +27,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, as_cache
 from ...nn.conv1d import Conv1D
 from ...nn.masks import causal_mask
-from ..heads import classification_loss
+from ..heads import causal_lm_loss, classification_loss, token_loss
 from .configuration_gpt2 import GPT2Config
 
 SequenceClassifierOutputWithPast = _output(
@@ -309,17 +309,6 @@ def _base_kwargs(kwargs: dict) -> dict:
     return kwargs
 
 
-def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
-    """Next-token cross-entropy: position t predicts label t+1; labels of -100 are ignored.
-
-    The shift happens here, so ``labels=input_ids`` is the usual call. Computed in fp32.
-    """
-    if labels is None:
-        return None
-    shifted = logits[:, :-1].float()
-    return F.cross_entropy(shifted.reshape(-1, shifted.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
-
-
 class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
     """GPT2Model + a vocabulary projection tied to ``wte`` (one matrix in and out)."""
 
@@ -411,9 +400,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
         out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
         logits = self.classifier(self.dropout(out.last_hidden_state))
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1), ignore_index=-100)
+        loss = token_loss(logits, labels)
         result = TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )

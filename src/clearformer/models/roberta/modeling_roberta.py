@@ -20,7 +20,7 @@ from ...modeling_outputs import (
     TokenClassifierOutput,
 )
 from ..bert.modeling_bert import BertEmbeddings, BertModel, BertPreTrainedModel
-from ..heads import classification_loss, flatten_choices, qa_loss, want_dict
+from ..heads import causal_lm_loss, classification_loss, flatten_choices, qa_loss, token_loss, want_dict
 from .configuration_roberta import RobertaConfig
 
 
@@ -135,9 +135,7 @@ class RobertaForMaskedLM(_LMTied):
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
         out = _run_base(self, input_ids, kwargs)
         logits = self.lm_head(out.last_hidden_state)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), labels.view(-1), ignore_index=-100)
+        loss = token_loss(logits, labels)
         result = MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
         return result if want_dict(self, return_dict) else result.to_tuple()
 
@@ -174,10 +172,7 @@ class RobertaForCausalLM(_LMTied):
             cache=cache,
         )
         logits = self.lm_head(out.last_hidden_state)
-        loss = None
-        if labels is not None:
-            shifted = logits[:, :-1].float()
-            loss = F.cross_entropy(shifted.reshape(-1, shifted.shape[-1]), labels[:, 1:].reshape(-1))
+        loss = causal_lm_loss(logits, labels)
         result = CausalLMOutputWithCrossAttentions(
             loss=loss,
             logits=logits,
@@ -261,9 +256,7 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
         out = _run_base(self, input_ids, kwargs)
         logits = self.classifier(self.dropout(out.last_hidden_state))
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1), ignore_index=-100)
+        loss = token_loss(logits, labels)
         result = TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )
