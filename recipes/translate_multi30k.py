@@ -1,12 +1,22 @@
 """Train the paper's Transformer and a Marian-architecture model from scratch on Multi30k en->de.
 
 Both models get the same data (one joint SentencePiece vocabulary, trained here with the
-``sentencepiece`` package and applied with clearformer's Unigram model), the same loss (label
-smoothing 0.1), the same Noam schedule and number of optimiser steps, and the same decoding
-(greedy, or beam with --beams). The paper model trains for --minutes of wall time; the Marian model
-then runs the same number of steps. Test BLEU is sacrebleu on test_2016_flickr.
+``sentencepiece`` package and applied with clearformer's Unigram model), the same parameters
+(post-norm, tied embeddings x sqrt(d), a trained output bias; Xavier-uniform matrices and
+nn.Linear's default biases), the same dropout (0.1 on embeddings, residual branches, attention
+probabilities and inside the FFN), the same loss (label smoothing 0.1), the same Adam + Noam
+schedule and number of optimiser steps, and the same decoding (greedy and/or beam search with
+transformers' rules: the paper model's own ``greedy_decode``/``beam_search``, ``generate`` for
+Marian; tests/models/test_transformer_decoding.py pins them to each other). Test BLEU is
+sacrebleu on test_2016_flickr. The current result (two concurrent processes, one thread each,
+stopping at the same step once the first is over 50 wall minutes):
 
-    python recipes/translate_multi30k.py --minutes 10 --out runs/multi30k
+    python recipes/translate_multi30k.py --only paper  --minutes 50 --sync runs/mt3x256/sync --layers 3 \
+        --width 256 --heads 4 --vocab 8000 --max-tokens 2048 --warmup 400 --threads 1 --valid-every 200 \
+        --beams 1 4 --out runs/mt3x256
+    (the same with --only marian, started at the same time)
+
+``--decode-only`` reloads ``<out>/<model>.pt`` and decodes again (e.g. other ``--beams``).
 """
 
 from __future__ import annotations
@@ -67,6 +77,18 @@ def encode_split(tok: UnigramModel, data: Path, split: str, max_len: int) -> lis
     return pairs
 
 
+def cached_split(tok: UnigramModel, args, split: str) -> list[tuple[list[int], list[int]]]:
+    """encode_split, saved next to the SentencePiece model so that later runs skip the encoding."""
+    path = args.out / f"spm{args.vocab}_{split}.json"
+    if path.exists():
+        return [tuple(pair) for pair in json.loads(path.read_text())]
+    pairs = encode_split(tok, args.data, split, 64)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(pairs))
+    tmp.replace(path)
+    return pairs
+
+
 def batches(pairs, max_tokens: int, rng: random.Random):
     """Length-sorted buckets of about ``max_tokens`` target tokens (less padding), in random order."""
     order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i][1]), rng.random()))
@@ -119,9 +141,22 @@ class MarianArchModel:
                               activation_function="relu", scale_embedding=True, pad_token_id=PAD,
                               eos_token_id=EOS, decoder_start_token_id=BOS, forced_eos_token_id=None)  # fmt: skip
         self.net = MarianMTModel(config)
-        for p in self.net.parameters():  # the paper model's init, so only the architecture differs
+        # The paper model's initialisation, so only the architecture differs: Xavier-uniform
+        # matrices, and nn.Linear's default U(+-1/sqrt(fan_in)) biases (MarianPreTrainedModel zeroes them).
+        for module in self.net.modules():
+            if isinstance(module, torch.nn.Linear) and module.bias is not None:
+                bound = 1 / math.sqrt(module.in_features)
+                torch.nn.init.uniform_(module.bias, -bound, bound)
+        for p in self.net.parameters():
             if p.dim() > 1:
                 torch.nn.init.xavier_uniform_(p)
+        # Marian-NMT trains its output bias (decoder_ff_logit_out_b, converted to final_logits_bias);
+        # the checkpoint format keeps it as a buffer. Train it here, initialised like the paper's
+        # generator bias, so both models have the same parameters.
+        bias = self.net.final_logits_bias
+        del self.net.final_logits_bias
+        bound = 1 / math.sqrt(args.width)
+        self.net.final_logits_bias = torch.nn.Parameter(torch.empty_like(bias).uniform_(-bound, bound))
 
     def log_probs(self, src, tgt_in):
         out = self.net(input_ids=src, attention_mask=(src != PAD).long(), decoder_input_ids=tgt_in, use_cache=False)
@@ -137,18 +172,50 @@ def strip(ids: list[int]) -> list[int]:
     return ids[: ids.index(EOS)] if EOS in ids else ids
 
 
-def evaluate_bleu(model, tok, pairs, refs, args) -> tuple[float, list[str]]:
+def evaluate_bleu(model, tok, pairs, refs, args, beams: int) -> tuple[float, list[str]]:
     import sacrebleu
 
     hyps = []
     with torch.no_grad():
         for i in range(0, len(pairs), args.eval_batch):
             src = pad([s for s, _ in pairs[i : i + args.eval_batch]])
-            hyps += [tok.decode([t for t in strip(ids) if t != PAD]) for ids in model.translate(src, 64, args.beams)]
+            hyps += [tok.decode([t for t in strip(ids) if t != PAD]) for ids in model.translate(src, 64, beams)]
     return sacrebleu.corpus_bleu(hyps, [refs]).score, hyps
 
 
-def train(model, name, train_pairs, args, steps=None, minutes=None, cpu_minutes=None):
+def evaluate_loss(model, pairs, args) -> float:
+    """Label-smoothed loss per target token on held-out pairs (dropout off)."""
+    crit = LabelSmoothing(args.vocab, PAD, 0.1)
+    model.net.eval()
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(pairs), args.eval_batch):
+            src = pad([s for s, _ in pairs[i : i + args.eval_batch]])
+            tgt = pad([t for _, t in pairs[i : i + args.eval_batch]])
+            logp = model.log_probs(src, tgt[:, :-1])
+            y = tgt[:, 1:]
+            total += float(crit(logp.reshape(-1, logp.size(-1)), y.reshape(-1)))
+            tokens += int((y != PAD).sum())
+    model.net.train()
+    return total / tokens
+
+
+def agreed_stop(sync: Path, name: str, step: int, over_budget: bool) -> int | None:
+    """Two concurrent runs sharing ``sync`` stop at the same step: each records its progress; the first
+    one over its time budget fixes the stop step (the furthest progress so far + 20) for both."""
+    stop_file = sync / "stop_at"
+    if step % 10 == 0:
+        (sync / f"{name}.step").write_text(str(step))
+    if not stop_file.exists() and over_budget:
+        furthest = max([step] + [int(f.read_text() or 0) for f in sync.glob("*.step")])
+        tmp = sync / f"stop_at.{name}.tmp"
+        tmp.write_text(str(furthest + 20))
+        if not stop_file.exists():
+            tmp.replace(stop_file)
+    return int(stop_file.read_text()) if stop_file.exists() else None
+
+
+def train(model, name, train_pairs, args, steps=None, minutes=None, cpu_minutes=None, valid_pairs=None):
     """Adam + Noam schedule + label smoothing 0.1 until a step, wall-clock or CPU-time budget is spent.
 
     The CPU-time budget (this process's own CPU seconds) gives both models the same compute even
@@ -182,11 +249,17 @@ def train(model, name, train_pairs, args, steps=None, minutes=None, cpu_minutes=
                 elapsed = time.time() - start
                 cpu = round(time.process_time() - cpu_start, 1)
                 loss_now = round(running / running_tokens, 4)
-                curve.append({"step": step, "seconds": round(elapsed, 1), "cpu_seconds": cpu, "train_loss": loss_now})
-                print(f"[{name}] step {step} {elapsed:.0f}s loss/token {running / running_tokens:.3f}", flush=True)
+                point = {"step": step, "seconds": round(elapsed, 1), "cpu_seconds": cpu, "train_loss": loss_now}
+                if valid_pairs and args.valid_every and step % args.valid_every == 0:
+                    point["valid_loss"] = round(evaluate_loss(model, valid_pairs, args), 4)
+                curve.append(point)
+                print(f"[{name}] {json.dumps(point)}", flush=True)
                 running, running_tokens = 0.0, 0
             done_time = minutes is not None and time.time() - start > minutes * 60
             done_cpu = cpu_minutes is not None and time.process_time() - cpu_start > cpu_minutes * 60
+            if args.sync:
+                stop_at = agreed_stop(args.sync, name, step, done_time or done_cpu)
+                done_time = done_cpu = stop_at is not None and step >= stop_at
             if done_time or done_cpu or (steps is not None and step >= steps):
                 return step, time.time() - start, time.process_time() - cpu_start, curve
 
@@ -204,7 +277,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=2048)
     parser.add_argument("--factor", type=float, default=1.0)
     parser.add_argument("--warmup", type=int, default=800)
-    parser.add_argument("--beams", type=int, default=1)
+    parser.add_argument("--beams", type=int, nargs="+", default=[1], help="decode with each, e.g. --beams 1 4")
+    parser.add_argument("--valid-every", type=int, default=0, help="valid loss every N steps (multiple of 100)")
+    parser.add_argument("--sync", type=Path, default=None,
+                        help="folder shared by two concurrent runs (--only paper / --only marian): both stop at "
+                        "the same step once the first is over its --minutes / --cpu-minutes budget")  # fmt: skip
+    parser.add_argument("--decode-only", action="store_true", help="load <out>/<name>.pt instead of training")
     parser.add_argument("--eval-batch", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -217,10 +295,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     tok = UnigramModel.from_sentencepiece(train_sentencepiece(args.data, args.out, args.vocab))
-    train_pairs = encode_split(tok, args.data, "train", 64)
-    test_pairs = encode_split(tok, args.data, "test_2016_flickr", 64)
+    train_pairs = cached_split(tok, args, "train")
+    test_pairs = cached_split(tok, args, "test_2016_flickr")
     refs = (args.data / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
     test_pairs, refs = test_pairs[: args.test_limit], refs[: args.test_limit]
+    valid_pairs = cached_split(tok, args, "val")
     results = {}
     steps = args.steps
     for name, cls in (("paper", PaperModel), ("marian", MarianArchModel)):
@@ -228,25 +307,41 @@ def main() -> None:
             continue
         torch.manual_seed(args.seed)
         model = cls(args.vocab, args)
-        if steps:
-            budget = {"steps": steps}
-        elif args.cpu_minutes:
-            budget = {"cpu_minutes": args.cpu_minutes}
+        checkpoint = args.out / f"{name}.pt"
+        result_file = args.out / f"{name}_results.json"
+        if args.decode_only:
+            model.net.load_state_dict(torch.load(checkpoint))
+            result = json.loads(result_file.read_text())
         else:
-            budget = {"minutes": args.minutes}
-        n, seconds, cpu_seconds, curve = train(model, name, train_pairs, args, **budget)
-        steps = n  # the second model runs exactly as many steps
-        t = time.time()
-        bleu, hyps = evaluate_bleu(model, tok, test_pairs, refs, args)
-        results[name] = {"steps": n, "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
-                         "load_average": [round(x, 2) for x in os.getloadavg()], "test_bleu": round(bleu, 2),
-                         "decode_seconds": round(time.time() - t, 1), "beams": args.beams, "curve": curve,
-                         "params": sum(p.numel() for p in set(model.net.parameters()))}  # fmt: skip
-        (args.out / f"{name}_test_hyps.txt").write_text("\n".join(hyps) + "\n", encoding="utf-8")
-        print(f"[{name}] {n} steps in {seconds:.0f}s, test BLEU {bleu:.2f}", flush=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps({k: {kk: v for kk, v in r.items() if kk != "curve"} for k, r in results.items()}, indent=2))
-    if not math.isfinite(sum(r["test_bleu"] for r in results.values())):
+            if steps:
+                budget = {"steps": steps}
+            elif args.cpu_minutes:
+                budget = {"cpu_minutes": args.cpu_minutes}
+            else:
+                budget = {"minutes": args.minutes}
+            n, seconds, cpu_seconds, curve = train(model, name, train_pairs, args, valid_pairs=valid_pairs, **budget)
+            steps = n  # the second model runs exactly as many steps
+            torch.save(model.net.state_dict(), checkpoint)
+            result = {"steps": n, "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
+                      "load_average_after_training": [round(x, 2) for x in os.getloadavg()],
+                      "valid_loss": round(evaluate_loss(model, valid_pairs, args), 4), "curve": curve,
+                      "params": sum(p.numel() for p in set(model.net.parameters())), "args": vars(args) | {
+                          "data": str(args.data), "out": str(args.out)}}  # fmt: skip
+        for beams in args.beams:
+            t, cpu = time.time(), time.process_time()
+            bleu, hyps = evaluate_bleu(model, tok, test_pairs, refs, args, beams)
+            result[f"test_bleu_beam{beams}"] = round(bleu, 2)
+            result[f"decode_seconds_beam{beams}"] = round(time.time() - t, 1)
+            result[f"decode_cpu_seconds_beam{beams}"] = round(time.process_time() - cpu, 1)
+            (args.out / f"{name}_test_hyps_beam{beams}.txt").write_text("\n".join(hyps) + "\n", encoding="utf-8")
+            print(f"[{name}] {result['steps']} steps, beam {beams}: test BLEU {bleu:.2f}", flush=True)
+            result_file.write_text(json.dumps(result, indent=2) + "\n")
+        result_file.write_text(json.dumps(result, indent=2) + "\n")
+        results[name] = result
+    print(json.dumps({k: {kk: v for kk, v in r.items() if kk not in ("curve", "args")} for k, r in results.items()},
+                     indent=2))  # fmt: skip
+    bleus = [v for r in results.values() for k, v in r.items() if k.startswith("test_bleu")]
+    if not math.isfinite(sum(bleus)):
         raise SystemExit("BLEU is not finite")
 
 
