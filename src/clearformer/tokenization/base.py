@@ -122,6 +122,50 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         pad_strategy, pad_length = self._padding_args(padding, max_length)
         if stride < 0:
             raise ValueError(f"stride must be >= 0, got {stride}")
+        return self._encode_examples(
+            examples,
+            batched,
+            is_split_into_words=is_split_into_words,
+            add_special_tokens=add_special_tokens,
+            truncation=strategy,
+            max_length=max_length,
+            stride=stride,
+            padding=pad_strategy,
+            pad_length=pad_length,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_tensors=return_tensors,
+            return_token_type_ids=return_token_type_ids,
+            return_attention_mask=return_attention_mask,
+            return_overflowing_tokens=return_overflowing_tokens,
+            return_special_tokens_mask=return_special_tokens_mask,
+            return_offsets_mapping=return_offsets_mapping,
+            return_length=return_length,
+        )
+
+    def _encode_examples(
+        self,
+        examples: list,
+        batched: bool,
+        is_split_into_words: bool,
+        add_special_tokens: bool,
+        truncation: str | None,
+        max_length: int | None,
+        stride: int,
+        padding: str,
+        pad_length: int | None,
+        pad_to_multiple_of: int | None,
+        padding_side: str | None,
+        return_tensors: str | None,
+        return_token_type_ids: bool | None,
+        return_attention_mask: bool | None,
+        return_overflowing_tokens: bool,
+        return_special_tokens_mask: bool,
+        return_offsets_mapping: bool,
+        return_length: bool,
+    ) -> BatchEncoding:
+        """The checked (first, second) examples -> pipeline encodings -> padded BatchEncoding.
+        (The ``use_fast`` classes override this with one ``encode_batch`` call.)"""
         rows, mapping = [], []
         for index, (first, second) in enumerate(examples):
             encodings = self.pipeline.encode(
@@ -129,7 +173,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
                 second,
                 is_pretokenized=is_split_into_words,
                 add_special_tokens=add_special_tokens,
-                truncation=strategy,
+                truncation=truncation,
                 max_length=max_length,
                 stride=stride,
                 from_left=self.truncation_side == "left",
@@ -142,7 +186,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             rows,
             batched=batched or return_overflowing_tokens,
             n_sequences=2 if examples and examples[0][1] is not None else 1,
-            padding=pad_strategy,
+            padding=padding,
             max_length=pad_length,
             pad_to_multiple_of=pad_to_multiple_of,
             padding_side=padding_side,

@@ -1,8 +1,11 @@
 """``BatchEncoding``: what a tokenizer call returns, a dict with attribute access and alignment.
 
 The dict holds the model inputs (``input_ids``, ``attention_mask``, ...); the per-row
-``Encoding`` objects behind it answer ``word_ids``, ``sequence_ids``, ``token_to_chars``,
-``char_to_token`` and ``tokens``. Matches transformers' BatchEncoding API.
+encodings behind it answer ``word_ids``, ``sequence_ids``, ``token_to_chars``,
+``char_to_token`` and ``tokens``. Matches transformers' BatchEncoding API. The rows are
+clearformer ``Encoding`` objects, or with ``use_fast=True`` the `tokenizers` package's own
+``Encoding`` objects, kept as they are (as transformers does): the alignment fields are read
+from them only when asked for.
 """
 
 from __future__ import annotations
@@ -80,44 +83,46 @@ class BatchEncoding(dict):
         return self._encoding(batch_index).tokens
 
     def word_ids(self, batch_index: int = 0) -> list[int | None]:
-        return self._encoding(batch_index).words
+        return self._encoding(batch_index).word_ids
 
     words = word_ids
 
     def sequence_ids(self, batch_index: int = 0) -> list[int | None]:
         return self._encoding(batch_index).sequence_ids
 
-    def _row_and_index(self, batch_or_index: int, index: int | None) -> tuple[int, int]:
-        if index is None:
-            return 0, batch_or_index
-        return batch_or_index, index
+    def _row_and_token(self, batch_or_index: int, index: int | None):
+        """(the row's encoding, the token index made non-negative, as Python indexing reads it)."""
+        row, i = (0, batch_or_index) if index is None else (batch_or_index, index)
+        enc = self._encoding(row)
+        return enc, (i + len(enc) if i < 0 else i)
+
+    def _row(self, batch_or_index: int, index: int | None):
+        return (self._encoding(0), batch_or_index) if index is None else (self._encoding(batch_or_index), index)
 
     def token_to_word(self, batch_or_token_index: int, token_index: int | None = None):
-        row, i = self._row_and_index(batch_or_token_index, token_index)
-        return self._encoding(row).words[i]
+        enc, i = self._row_and_token(batch_or_token_index, token_index)
+        return enc.token_to_word(i)
 
     def token_to_sequence(self, batch_or_token_index: int, token_index: int | None = None):
-        row, i = self._row_and_index(batch_or_token_index, token_index)
-        return self._encoding(row).sequence_ids[i]
+        enc, i = self._row_and_token(batch_or_token_index, token_index)
+        return enc.token_to_sequence(i)
 
     def token_to_chars(self, batch_or_token_index: int, token_index: int | None = None):
-        row, i = self._row_and_index(batch_or_token_index, token_index)
-        enc = self._encoding(row)
-        if enc.special_tokens_mask and enc.special_tokens_mask[i]:
-            return None
-        return CharSpan(*enc.offsets[i])
+        enc, i = self._row_and_token(batch_or_token_index, token_index)
+        span = enc.token_to_chars(i)
+        return CharSpan(*span) if span is not None else None
 
     def char_to_token(
         self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0
     ) -> int | None:
-        row, i = self._row_and_index(batch_or_char_index, char_index)
-        return self._encoding(row).char_to_token(i, sequence_index)
+        enc, i = self._row(batch_or_char_index, char_index)
+        return enc.char_to_token(i, sequence_index)
 
     def word_to_tokens(
         self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0
     ) -> TokenSpan | None:
-        row, i = self._row_and_index(batch_or_word_index, word_index)
-        span = self._encoding(row).word_to_tokens(i, sequence_index)
+        enc, i = self._row(batch_or_word_index, word_index)
+        span = enc.word_to_tokens(i, sequence_index)
         return TokenSpan(*span) if span else None
 
     def convert_to_tensors(self, tensor_type: str | None = None) -> BatchEncoding:

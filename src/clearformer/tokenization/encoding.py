@@ -41,6 +41,19 @@ class Encoding:
             self.attention_mask[start:stop],
         )
 
+    # The alignment queries below have the names and results of the `tokenizers` Encoding's, so
+    # a BatchEncoding asks either kind the same way (the use_fast path keeps the Rust ones).
+    def token_to_word(self, token: int) -> int | None:
+        return self.words[token]
+
+    def token_to_sequence(self, token: int) -> int | None:
+        return self.sequence_ids[token]
+
+    def token_to_chars(self, token: int) -> tuple[int, int] | None:
+        if self.special_tokens_mask and self.special_tokens_mask[token]:
+            return None
+        return self.offsets[token]
+
     def word_to_tokens(self, word: int, sequence: int = 0) -> tuple[int, int] | None:
         hits = [i for i, (w, s) in enumerate(zip(self.words, self.sequence_ids)) if w == word and s == sequence]
         return (hits[0], hits[-1] + 1) if hits else None

@@ -3,6 +3,12 @@
 The Rust tokenizer is built from the tokenizer.json that our own pipeline serializes, so both
 paths share one definition and must give identical results (tests compare them). ``tokenizers``
 is imported here only, lazily; an option it cannot honour raises instead of being ignored.
+
+A call runs as transformers' Rust-backed tokenizers run it: truncation and padding are set on
+the Rust tokenizer (only when they change from the previous call), one ``encode_batch`` encodes
+every example, and the `tokenizers` ``Encoding`` objects themselves become the BatchEncoding's
+rows, so word ids, sequence ids and character alignment are read from them only when asked for.
+Only the fields the call returns (ids, masks, offsets ...) are converted to Python lists.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 
 from .base import PreTrainedTokenizer
+from .batch_encoding import BatchEncoding
 from .encoding import Encoding
 from .pipeline import Pipeline
 from .serialization import pipeline_to_json
@@ -48,8 +55,56 @@ class RustPipeline(Pipeline):
 
     def refresh_added_tokens(self) -> None:
         super().refresh_added_tokens()
+        self._build_rust()
+
+    def _build_rust(self) -> None:
         tokenizers = _import_tokenizers()
         self.rust = tokenizers.Tokenizer.from_str(json.dumps(pipeline_to_json(self)))
+        # what truncation / padding the Rust tokenizer is set to (None: off)
+        self.rust_truncation = None
+        self.rust_padding = None
+
+    def __getstate__(self) -> dict:
+        # the Rust tokenizer (and the settings the last call left on it) is rebuilt from the
+        # pipeline on unpickling, so a pickle is the same before and after any call
+        state = super().__getstate__()
+        for key in ("rust", "rust_truncation", "rust_padding"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._build_rust()
+
+    def set_truncation(self, settings: tuple | None) -> None:
+        """(max_length, stride, strategy, direction) or None, set on the Rust tokenizer only
+        when it differs from what it has (transformers' set_truncation_and_padding does the same)."""
+        if settings == self.rust_truncation:
+            return
+        if settings is None:
+            self.rust.no_truncation()
+        else:
+            max_length, stride, strategy, direction = settings
+            self.rust.enable_truncation(max_length, stride=stride, strategy=strategy, direction=direction)
+        self.rust_truncation = settings
+
+    def set_padding(self, settings: tuple | None) -> None:
+        """(length or None for the longest, direction, pad_id, pad_token, multiple) or None."""
+        if settings == self.rust_padding:
+            return
+        if settings is None:
+            self.rust.no_padding()
+        else:
+            length, direction, pad_id, pad_token, multiple = settings
+            self.rust.enable_padding(
+                direction=direction,
+                pad_id=pad_id,
+                pad_type_id=0,
+                pad_token=pad_token,
+                length=length,
+                pad_to_multiple_of=multiple,
+            )
+        self.rust_padding = settings
 
     def encode(
         self,
@@ -62,7 +117,6 @@ class RustPipeline(Pipeline):
         stride=0,
         from_left=False,
     ) -> list[Encoding]:
-        rust = self.rust
         if truncation is not None and max_length is not None:
             n_special = self.post_processor.num_special_tokens_to_add(pair is not None)
             if max_length <= (n_special if add_special_tokens else 0):
@@ -77,21 +131,24 @@ class RustPipeline(Pipeline):
                     stride,
                     from_left,
                 )
-            rust.enable_truncation(
-                max_length,
-                stride=stride,
-                strategy=truncation,
-                direction="left" if from_left else "right",
-            )
+            self.set_truncation((max_length, stride, truncation, "left" if from_left else "right"))
         else:
-            rust.no_truncation()
+            self.set_truncation(None)
+        self.set_padding(None)  # this route pads in Python
+        enc = self.encode_rust([text if pair is None else (text, pair)], is_pretokenized, add_special_tokens)[0]
+        return [_from_rust(e) for e in [enc, *enc.overflowing]]
+
+    def encode_rust(self, inputs: list, is_pretokenized: bool, add_special_tokens: bool) -> list:
+        """``tokenizers.Tokenizer.encode_batch`` with its settings as they are; a refusal (a
+        Rust panic, e.g. a stride too large for the window) becomes a ValueError."""
         try:
-            enc = rust.encode(text, pair, is_pretokenized=is_pretokenized, add_special_tokens=add_special_tokens)
+            return self.rust.encode_batch(
+                inputs, is_pretokenized=is_pretokenized, add_special_tokens=add_special_tokens
+            )
         except BaseException as err:  # Rust panics surface as BaseException subclasses
             if isinstance(err, (KeyboardInterrupt, SystemExit)):
                 raise
             raise ValueError(f"the tokenizers backend refused this input: {err}") from None
-        return [_from_rust(e) for e in [enc, *enc.overflowing]]
 
     def decode_tokens(self, tokens: list[str]) -> str:
         return self.rust.decoder.decode(tokens) if self.rust.decoder is not None else " ".join(tokens)
@@ -121,6 +178,111 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
             self.pipeline = RustPipeline(self.pipeline)
 
     _python_class: type | None = None
+
+    def _encode_examples(
+        self,
+        examples: list,
+        batched: bool,
+        is_split_into_words: bool,
+        add_special_tokens: bool,
+        truncation: str | None,
+        max_length: int | None,
+        stride: int,
+        padding: str,
+        pad_length: int | None,
+        pad_to_multiple_of: int | None,
+        padding_side: str | None,
+        return_tensors: str | None,
+        return_token_type_ids: bool | None,
+        return_attention_mask: bool | None,
+        return_overflowing_tokens: bool,
+        return_special_tokens_mask: bool,
+        return_offsets_mapping: bool,
+        return_length: bool,
+    ) -> BatchEncoding:
+        """One ``encode_batch`` over all examples; its Encodings are the rows, unconverted."""
+        pipeline = self.pipeline
+        is_pair = examples[0][1] is not None if examples else False
+        if truncation is not None and max_length is not None:
+            n_special = (
+                pipeline.post_processor.num_special_tokens_to_add(any(s is not None for _, s in examples))
+                if add_special_tokens
+                else 0
+            )
+            if max_length <= n_special:
+                # no room for text: the per-example route decides, and raises only where
+                # truncation is really needed
+                return super()._encode_examples(
+                    examples,
+                    batched,
+                    is_split_into_words,
+                    add_special_tokens,
+                    truncation,
+                    max_length,
+                    stride,
+                    padding,
+                    pad_length,
+                    pad_to_multiple_of,
+                    padding_side,
+                    return_tensors,
+                    return_token_type_ids,
+                    return_attention_mask,
+                    return_overflowing_tokens,
+                    return_special_tokens_mask,
+                    return_offsets_mapping,
+                    return_length,
+                )
+            pipeline.set_truncation((max_length, stride, truncation, self.truncation_side))
+        else:
+            pipeline.set_truncation(None)
+        if padding == "do_not_pad":
+            pipeline.set_padding(None)
+        else:
+            side = padding_side or self.padding_side
+            if side not in ("left", "right"):
+                raise ValueError(f"padding_side must be 'left' or 'right', got {side!r}")
+            pipeline.set_padding(
+                (
+                    pad_length if padding == "max_length" else None,
+                    side,
+                    self.pad_token_id,
+                    self.pad_token,
+                    pad_to_multiple_of,
+                )
+            )
+        inputs = [first if second is None else (first, second) for first, second in examples]
+        encodings = pipeline.encode_rust(inputs, is_split_into_words, add_special_tokens)
+        mapping = None
+        if return_overflowing_tokens:
+            rows, mapping = [], []
+            for index, enc in enumerate(encodings):
+                windows = enc.overflowing
+                rows.append(enc)
+                rows += windows
+                mapping += [index] * (1 + len(windows))
+            batched = True
+        else:
+            rows = encodings
+        if return_token_type_ids is None:
+            return_token_type_ids = "token_type_ids" in self.model_input_names
+        if return_attention_mask is None:
+            return_attention_mask = "attention_mask" in self.model_input_names
+        data = {"input_ids": [r.ids for r in rows]}
+        if return_token_type_ids:
+            data["token_type_ids"] = [r.type_ids for r in rows]
+        if return_attention_mask:
+            data["attention_mask"] = [r.attention_mask for r in rows]
+        if return_special_tokens_mask:
+            data["special_tokens_mask"] = [r.special_tokens_mask for r in rows]
+        if return_offsets_mapping:
+            data["offset_mapping"] = [r.offsets for r in rows]
+        if return_length:
+            data["length"] = [len(r) for r in rows]
+        if mapping is not None:
+            data["overflow_to_sample_mapping"] = mapping
+        if not batched and return_tensors is None:
+            data = {k: (v if k == "length" else v[0]) for k, v in data.items()}
+        return BatchEncoding(data, rows, tensor_type=return_tensors, n_sequences=2 if is_pair else 1)
 
     def __reduce__(self):
         # the Fast classes are made on demand, so pickle says how to make one again
