@@ -73,6 +73,24 @@ def oracle_model(spec, model_dir: str, initial_state: dict, **config):
     return model
 
 
+def scratch_oracle(model_class: str, model_dir: str | Path, initial_state: dict):
+    """The oracle for a model built from scratch: transformers' ``model_class`` from the saved config,
+    given clearformer's exact initial weights (tied weights stay tied: they are copied into place)."""
+
+    def build():
+        import transformers
+
+        config = transformers.AutoConfig.from_pretrained(model_dir)
+        model = getattr(transformers, model_class)(config)
+        missing, unexpected = model.load_state_dict(initial_state, strict=False)
+        extra = [k for k in missing if not k.endswith("position_ids")]
+        if extra or unexpected:
+            raise RuntimeError(f"oracle does not take clearformer's weights: missing {extra}, unexpected {unexpected}")
+        return model
+
+    return build
+
+
 def run_pair(
     args,
     task: str,
@@ -82,8 +100,12 @@ def run_pair(
     model=None,
     tokenizer=None,
     oracle_builder=None,
+    oracle_class: str | None = None,
     note: str = "",
+    training_options: dict | None = None,
 ) -> list[dict]:
+    """``oracle_class`` (e.g. "GPT2LMHeadModel"): build the oracle from scratch with that transformers
+    class and clearformer's initial weights (``scratch_oracle``) instead of ``from_pretrained``."""
     torch.set_num_threads(args.threads)
     spec = get_task(task)
     if model is None:
@@ -93,6 +115,8 @@ def run_pair(
             setattr(model.config, key, value)
         model = type(model).from_pretrained(model_dir, config=model.config)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
+    if oracle_builder is None and oracle_class is not None:
+        oracle_builder = scratch_oracle(oracle_class, model_dir, initial)
     run = TaskRun(
         task=task,
         data_dir=str(data_dir),
@@ -105,7 +129,7 @@ def run_pair(
         learning_rate=args.learning_rate,
         batch_size=args.batch_size,
         preprocess_options=preprocess_options,
-        training_options={"logging_steps": 1},
+        training_options={"logging_steps": 1, **(training_options or {})},
     )
     results = []
     if args.oracle_only:

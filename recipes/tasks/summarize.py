@@ -12,6 +12,11 @@ METRICS = {
     "squad": ("eval_exact_match", "eval_f1"),
     "dream": ("eval_accuracy",),
     "chnsenticorp": ("eval_accuracy",),
+    "thucnews": ("eval_accuracy",),
+    "wikitext-clm": ("eval_perplexity",),
+    "wikitext-mlm": ("eval_perplexity",),
+    "chnsenticorp-mlm": ("eval_perplexity",),
+    "thucnews-mlm": ("eval_perplexity",),
 }
 
 

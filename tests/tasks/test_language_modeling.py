@@ -49,3 +49,23 @@ def test_masked_lm_replaces_80_10_10_and_never_special_tokens(tokenizer):
 
 def test_perplexity_is_exp_of_eval_loss():
     assert perplexity(2.0) == math.exp(2.0)
+
+
+def test_evaluate_lm_weights_each_batch_by_its_predicted_tokens():
+    from clearformer import GPT2Config, GPT2LMHeadModel
+    from clearformer.tasks import evaluate_lm
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, n_positions=32)).eval()
+    ids = torch.randint(0, 50, (5, 12))
+    labels = ids.clone()
+    labels[3:, 6:] = -100  # the second batch predicts fewer tokens, so a plain mean of batch losses differs
+    loader = [{"input_ids": ids[:3], "labels": labels[:3]}, {"input_ids": ids[3:], "labels": labels[3:]}]
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[:, :-1]
+    nll = torch.nn.functional.cross_entropy(logits.reshape(-1, 50), labels[:, 1:].reshape(-1), reduction="sum")
+    tokens = int((labels[:, 1:] != -100).sum())
+    result = evaluate_lm(model, loader, causal=True)
+    assert result["eval_tokens"] == tokens == 3 * 11 + 2 * 5
+    assert math.isclose(result["eval_loss"], nll.item() / tokens, rel_tol=1e-5)
+    assert result["eval_perplexity"] == math.exp(result["eval_loss"])

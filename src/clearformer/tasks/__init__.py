@@ -5,7 +5,14 @@ one; the task families live in one module each (text/token classification, quest
 multiple choice, language modelling).
 """
 
-from .language_modeling import group_texts, lm_preprocess, masked_lm_collator, perplexity, tokenize_lines
+from .language_modeling import (
+    evaluate_lm,
+    group_texts,
+    lm_preprocess,
+    masked_lm_collator,
+    perplexity,
+    tokenize_lines,
+)
 from .multiple_choice import load_c3, load_dream, multiple_choice_metrics, multiple_choice_preprocess
 from .question_answering import (
     AnswerRepairReport,
@@ -59,6 +66,7 @@ __all__ = [
     "multiple_choice_metrics",
     "multiple_choice_preprocess",
     "perplexity",
+    "evaluate_lm",
     "postprocess_qa_predictions",
     "prepare_train_features",
     "prepare_validation_features",

@@ -70,6 +70,37 @@ def perplexity(eval_loss: float) -> float:
     return math.exp(eval_loss)
 
 
+def predicted_tokens(labels, causal: bool) -> int:
+    """How many tokens a batch's loss averages over: labels != -100, after the one-token shift for causal LM."""
+    labels = labels[:, 1:] if causal else labels
+    return int((labels != -100).sum())
+
+
+def evaluate_lm(model, loader, causal: bool, seed: int | None = 0) -> dict[str, float]:
+    """``eval_loss`` = mean loss per predicted token over ``loader`` (each batch's mean loss weighted by
+    its predicted tokens) and ``eval_perplexity`` = exp of it, keeping no logits (a WikiText-2 test
+    pass with GPT-2's 50,257-token vocabulary would hold ~57 GB of them). ``seed`` fixes the masks
+    that a masked-LM collator draws from torch's global generator, so every model sees the same ones."""
+    import torch
+
+    if seed is not None:
+        torch.manual_seed(seed)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for batch in loader:
+            batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            n = predicted_tokens(batch["labels"], causal)
+            if n:
+                total += model(**batch)["loss"].item() * n
+                tokens += n
+    model.train(was_training)
+    loss = total / max(1, tokens)
+    return {"eval_loss": loss, "eval_perplexity": perplexity(loss), "eval_tokens": tokens}
+
+
 def load_wikitext(folder: str | Path):
     """WikiText-2 raw has no train split here: train on wiki.valid.raw, evaluate on wiki.test.raw."""
     from ..data.loaders import load_text

@@ -7,7 +7,6 @@ What the CLI (``clearformer task``) and the recipes run. Subsets (``max_train_sa
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,10 +107,13 @@ def evaluate(spec: TaskSpec, trainer, eval_features, eval_examples, tokenizer) -
         answers = postprocess_qa_predictions(eval_examples, eval_features, output.predictions)
         language = "zh" if spec.name == "cmrc2018" else "en"
         return {f"eval_{k}": v for k, v in qa_metrics(answers, eval_examples, language).items()}
-    metrics = trainer.evaluate()
     if spec.family == "language_modeling":
-        metrics["eval_perplexity"] = math.exp(metrics["eval_loss"])
-    return metrics
+        from .language_modeling import evaluate_lm
+
+        # loss per predicted token, without keeping the logits (Trainer.evaluate keeps them all)
+        causal = spec.auto_model == "AutoModelForCausalLM"
+        return evaluate_lm(trainer.model, trainer.get_eval_dataloader(), causal=causal)
+    return trainer.evaluate()
 
 
 def run_task(run: TaskRun, model=None, tokenizer=None, callbacks=None, do_eval: bool = True) -> dict[str, Any]:
