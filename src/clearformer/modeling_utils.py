@@ -19,6 +19,7 @@ from torch import nn
 from . import checkpoint
 from .configuration_utils import PretrainedConfig
 from .hub import resolve_pretrained_dir
+from .lazy_init import init_missing, skip_random_init
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,20 @@ def resolve_dtype(dtype: Any, config: PretrainedConfig, state: dict[str, torch.T
     if name not in _DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPES)}, a torch.dtype or 'auto'")
     return _DTYPES[name]
+
+
+def _assignable(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
+    """Tensors a model can own: contiguous, its own storage (a .bin may hold views of one buffer)."""
+    current = model.state_dict(keep_vars=True)
+    out, seen = {}, set()
+    for key, value in state.items():
+        ptr = value.untyped_storage().data_ptr() if value.numel() else None
+        if not value.is_contiguous() or ptr in seen or value.dtype != current[key].dtype:
+            value = value.to(current[key].dtype).contiguous().clone()
+        elif ptr is not None:
+            seen.add(ptr)
+        out[key] = value
+    return out
 
 
 class PreTrainedModel(nn.Module):
@@ -115,6 +130,12 @@ class PreTrainedModel(nn.Module):
         out = self.get_output_embeddings()
         if out is not None and getattr(self.config, "tie_word_embeddings", True):
             out.weight = self.get_input_embeddings().weight
+        # The rest of the table (a decoder bias that is the head's own bias): loading with
+        # assign=True puts a new Parameter under one name, so the other name must follow it.
+        for out_key, in_key in self._tied_weights_keys.items():
+            if out_key.endswith(".bias"):
+                owner, _, name = out_key.rpartition(".")
+                setattr(self.get_submodule(owner), name, self.get_parameter(in_key))
 
     def tied_weight_keys(self) -> list[str]:
         """Keys that share storage with another key; a checkpoint may omit them."""
@@ -253,10 +274,13 @@ class PreTrainedModel(nn.Module):
         config.name_or_path = str(pretrained_model_name_or_path)
         if state_dict is None:
             state_dict = checkpoint.read_state_dict(folder)  # raises before anything is built
-        model = cls(config, *model_args, **model_kwargs)
+        with skip_random_init():  # the checkpoint overwrites these weights; drawing them costs seconds
+            model = cls(config, *model_args, **model_kwargs)
         loadable, info = checkpoint.reconcile(model, state_dict, ignore_mismatched_sizes)
+        init_missing(model, loaded=loadable, tied=model.tied_weight_keys())
         target = resolve_dtype(dtype if dtype is not None else torch_dtype, config, state_dict)
-        model.load_state_dict(loadable, strict=False)
+        # assign=True: the parameters become the tensors just read, instead of a second copy of them.
+        model.load_state_dict(_assignable(loadable, model), strict=False, assign=True)
         model.tie_weights()
         _report(type(model).__name__, str(pretrained_model_name_or_path), info)
         model.to(dtype=target)
