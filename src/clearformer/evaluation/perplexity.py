@@ -10,6 +10,7 @@ is not scored, as in the reference's guide); a smaller stride gives each token m
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -61,12 +62,17 @@ def perplexity(
     total_nll, count = 0.0, 0
     spans = window_spans(ids.numel(), max_length, stride)
     device = next(model.parameters()).device
+    # Only the positions that predict scored tokens need the (vocab-wide) LM head.
+    can_trim = "logits_to_keep" in inspect.signature(model.forward).parameters
     for begin, end, first in spans:
         window = ids[begin:end][None].to(device)
-        logits = model(window, use_cache=False).logits[0].float()  # (L, V)
         # Position t predicts token t + 1; score the targets in [first, end).
         targets = window[0, first - begin :]
-        preds = logits[first - begin - 1 : end - begin - 1]
+        if can_trim:  # logits of positions [first - begin - 1, end - begin)
+            logits = model(window, use_cache=False, logits_to_keep=end - first + 1).logits[0].float()
+        else:
+            logits = model(window, use_cache=False).logits[0, first - begin - 1 :].float()
+        preds = logits[:-1]
         total_nll += F.cross_entropy(preds, targets, reduction="sum").item()
         count += targets.numel()
     model.train(was_training)
