@@ -80,6 +80,8 @@ def main() -> None:
     p.add_argument("--attn", choices=["sdpa", "eager"], default="sdpa", help="attention kernel, for both libraries")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
     p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time")
+    p.add_argument("--log-json", default=None, help="write every step's loss(es) here")
     args = p.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent: this recipe needs ../shared/data/wikitext-2-raw")
@@ -129,7 +131,12 @@ def main() -> None:
         log.append(row)
         if step % args.log_every == 0 or step == 1:
             extra = f"  oracle {row['oracle_loss']:.5f}" if "oracle_loss" in row else ""
-            print(f"step {step:4d}  loss {loss:.5f}{extra}  ({time.perf_counter() - t0:.0f}s)", flush=True)
+            mean = sum(r["loss"] for r in log[-args.log_every :]) / len(log[-args.log_every :])
+            print(
+                f"step {step:4d}  loss {loss:.5f}{extra}  mean of last {min(step, args.log_every)} {mean:.4f}  "
+                f"({time.perf_counter() - t0:.0f}s)",
+                flush=True,
+            )
         if step == args.parity_steps:
             theirs = dict(oracle.named_parameters())
             params_equal = all(torch.equal(v, theirs[k]) for k, v in ours.named_parameters())
@@ -139,21 +146,24 @@ def main() -> None:
                 flush=True,
             )
             del oracle, opt_oracle
+        if args.max_minutes and time.perf_counter() - t0 > 60 * args.max_minutes and step > args.parity_steps:
+            print(f"stopping after {step} steps: --max-minutes {args.max_minutes} reached", flush=True)
+            break
     train_time = time.perf_counter() - t0
     ours.eval()
     ppl = perplexity(ours, test, stride=args.stride, max_length=args.window)
     summary = {
         "train_tokens": train.numel(),
         "test_tokens_scored": ppl.num_tokens,
-        "steps": args.steps,
+        "steps": len(log),
         "batch": args.batch,
         "length": args.length,
         "lr": args.lr,
         "train_seconds": round(train_time, 1),
         "first_loss": log[0]["loss"],
-        "last10_mean_loss": sum(r["loss"] for r in log[-10:]) / 10,
-        "parity_steps": min(args.parity_steps, args.steps),
-        "parity_max_rel_diff": worst,
+        "last10_mean_loss": sum(r["loss"] for r in log[-10:]) / len(log[-10:]),
+        "parity_steps": min(args.parity_steps, len(log)),
+        "parity_max_rel_diff": worst if args.parity_steps else None,
         "parity_params_bit_identical": params_equal,
         "attn": args.attn,
         "threads": torch.get_num_threads(),
@@ -164,6 +174,8 @@ def main() -> None:
         "test_nll_after": ppl.nll,
     }
     print(json.dumps(summary, indent=2))
+    if args.log_json:
+        Path(args.log_json).write_text(json.dumps({"summary": summary, "log": log}))
     print(f"check: exp(nll) = {math.exp(ppl.nll):.2f}")
     if args.out:
         ours.save_pretrained(args.out)
