@@ -72,7 +72,7 @@ def register_mlm_task(task: str) -> str:
         column = TEXT_COLUMN[task]
         return datasets.DatasetDict(
             {
-                split: data[split].select_columns([column]).rename_column(column, "text")
+                split: data[split].select_columns([column]).rename_columns({column: "text"} if column != "text" else {})
                 for split in ("train", "validation")
             }
         )
@@ -96,8 +96,8 @@ def register_mlm_task(task: str) -> str:
     return name
 
 
-def pretrain(args, folder: Path, tokenizer) -> Path:
-    """MLM pre-training (clearformer, plus the oracle over --mlm-oracle-steps); returns the trained body's folder."""
+def pretrain(args, folder: Path, tokenizer) -> BertForMaskedLM:
+    """MLM pre-training (clearformer, plus the oracle over --mlm-oracle-steps); returns the trained model."""
     pre = folder / "mlm"
     pre.mkdir(exist_ok=True)
     for name in ("vocab.txt", "tokenizer_config.json"):
@@ -132,7 +132,20 @@ def pretrain(args, folder: Path, tokenizer) -> Path:
         training_options={"warmup_steps": args.mlm_warmup_steps},
     )
     model.save_pretrained(pre)  # the pre-trained weights (the Trainer trained this object in place)
-    return pre
+    return model
+
+
+def classifier_from(mlm: BertForMaskedLM, folder: Path) -> BertForSequenceClassification:
+    """The classifier of the run without pre-training (same config, same seed, so the same new pooler and
+    head) with the pre-trained body in place of the random one."""
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig.from_pretrained(folder))
+    body = {k: v for k, v in mlm.state_dict().items() if k.startswith("bert.")}
+    missing, unexpected = model.load_state_dict(body, strict=False)
+    new = [k for k in missing if not k.startswith(("bert.pooler.", "classifier.")) and not k.endswith("position_ids")]
+    if new or unexpected:
+        raise RuntimeError(f"the MLM body does not fit the classifier: missing {new}, unexpected {unexpected}")
+    return model
 
 
 if __name__ == "__main__":
@@ -153,11 +166,7 @@ if __name__ == "__main__":
     tokenizer = AutoTokenizer.from_pretrained(folder)
     note = f"vocab {len(tokenizer)} WordPiece tokens trained in {seconds:.0f}s; model from scratch"
     if args.mlm_steps:
-        pre = pretrain(args, folder, tokenizer)
-        labels = get_task(args.task).model_kwargs()
-        torch.manual_seed(0)  # the new pooler and classifier head
-        model = BertForSequenceClassification.from_pretrained(pre, **labels)
-        model.save_pretrained(folder)  # the config the oracle is built from
+        model = classifier_from(pretrain(args, folder, tokenizer), folder)
         note += f"; body from {args.mlm_steps} MLM pre-training steps"
     else:
         model = BertForSequenceClassification.from_pretrained(folder)
