@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -65,12 +66,20 @@ def main() -> None:
     p.add_argument("--dtypes", default="fp32,bf16")
     p.add_argument("--models", default="bert-base,minilm")
     p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time clearformer's opt-in compiled_for_inference() (inductor, frozen weights) vs the reference",
+    )
+    p.add_argument("--shapes", default=None, help="batch x seq list, e.g. 1x32,8x128 (overrides --quick's)")
     args = p.parse_args()
     import tempfile
 
     info = machine_info()
     emit({"machine": info})
     shapes = [(1, 32), (8, 128), (32, 128)] if args.quick else [(b, s) for b in (1, 8, 32) for s in (32, 128, 512)]
+    if args.shapes:
+        shapes = [tuple(int(n) for n in shape.split("x")) for shape in args.shapes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp, torch.inference_mode():
         for dname in args.dtypes.split(","):
@@ -106,6 +115,15 @@ def main() -> None:
                         "ours": sa,
                         "ref": sb,
                     }
+                    if args.compile:
+                        compiled = ours.compiled_for_inference(dynamic=False)
+                        start = time.perf_counter()
+                        compiled(input_ids=ids, attention_mask=mask)
+                        row["compile_s"] = time.perf_counter() - start
+                        tc, tr = time_pair(compiled, ref, ids, mask, repeats, args.device)
+                        row["compiled_tok_s"] = t / summary(tc)["median_s"]
+                        row["compiled_ratio"] = summary(tr)["median_s"] / summary(tc)["median_s"]
+                        torch._dynamo.reset()  # one compiled graph at a time
                     emit(row)
                     rows.append(row)
     print()
@@ -123,6 +141,7 @@ def main() -> None:
                 "ours_gflops",
                 "matmul_peak_gflops",
                 "ours_frac_peak",
+                *(["compiled_tok_s", "compiled_ratio"] if args.compile else []),
             ],
         )
     )

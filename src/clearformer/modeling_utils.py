@@ -212,6 +212,20 @@ class PreTrainedModel(nn.Module):
     def is_gradient_checkpointing(self) -> bool:
         return any(getattr(m, "gradient_checkpointing", False) for m in self.modules())
 
+    def compiled_for_inference(self, freeze: bool = True, dynamic: bool | None = None, **options: Any):
+        """Opt-in ``torch.compile`` for inference; returns a compiled callable, the model is unchanged.
+
+        ``freeze=True`` lets inductor treat the weights as constants and pre-pack them for the CPU's
+        matmul kernels, which is where most of its gain at small batches comes from (measured in
+        BENCHMARKS.md). The price: the first call per input shape compiles (tens of seconds on a
+        CPU; ``dynamic=None`` lets shapes vary after the first recompile), and the result is stale
+        if the weights change afterwards, so call it again after training or loading. Call the
+        result under ``torch.no_grad()`` / ``torch.inference_mode()``; input ids are not range-checked
+        inside a compiled graph (a graph cannot branch on values).
+        """
+        self.eval()
+        return torch.compile(self, dynamic=dynamic, options={"freezing": freeze, **options})
+
     def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
         """Parameters counted once even when tied (as HF counts them)."""
         skip = set()
@@ -356,8 +370,8 @@ def _report(model_name: str, source: str, info: checkpoint.LoadingInfo) -> None:
 
 def validate_input_ids(input_ids: torch.Tensor, vocab_size: int) -> None:
     """Raise a clear error for ids outside the embedding instead of an opaque index error."""
-    if input_ids.numel() == 0:
-        return
+    if input_ids.numel() == 0 or torch.compiler.is_compiling():
+        return  # a compiled graph cannot branch on values: it would break the graph on every call
     hi, lo = int(input_ids.max()), int(input_ids.min())
     if hi >= vocab_size or lo < 0:
         bad = hi if hi >= vocab_size else lo

@@ -25,6 +25,8 @@ def _key(linears: tuple[nn.Linear, ...]) -> tuple:
 
 def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tensor) -> list[torch.Tensor]:
     """``[lin(x) for lin in linears]`` computed by one GEMM over the concatenated weights."""
+    if torch.compiler.is_compiling():  # the cache check cannot be traced; the compiler plans its own GEMMs
+        return [lin(x) for lin in linears]
     key = _key(linears)
     cached = owner.__dict__.get("_fused_projection")
     if cached is None or cached[0] != key:
