@@ -80,6 +80,15 @@ def test_stride_not_below_the_window_is_a_value_error(ours, use_fast):
         tok("a b c d e f g h i j", truncation=True, max_length=5, stride=3, return_overflowing_tokens=True)
 
 
+@pytest.mark.parametrize("use_fast", [False, True])
+def test_pad_to_multiple_must_divide_the_truncation_length(ours, oracle, use_fast):
+    kw = dict(truncation=True, max_length=40, padding="max_length", pad_to_multiple_of=16)
+    for tok in (ours("bert", use_fast), oracle("bert")):  # transformers refuses this too
+        with pytest.raises(ValueError, match=r"length \(40\) is not a multiple of pad_to_multiple_of \(16\)"):
+            tok("a b c", **kw)
+    assert ours("bert", use_fast)("a b c", **{**kw, "max_length": 48})["input_ids"][:5] == [101, 1037, 1038, 1039, 102]
+
+
 def test_only_second_needs_a_pair_and_room(ours):
     tok = ours("bert")
     with pytest.raises(ValueError, match="needs a pair"):

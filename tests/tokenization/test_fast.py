@@ -169,3 +169,24 @@ def test_fast_pickles_the_same_after_calls_that_set_options(folders):
     for clone in (pickle.loads(pickle.dumps(enc)), copy.deepcopy(enc)):
         assert dict(clone) == dict(enc)
         assert [clone.word_ids(i) for i in range(2)] == [enc.word_ids(i) for i in range(2)]
+
+
+PAIR_WINDOW_CALLS = [
+    dict(truncation="longest_first", max_length=40, stride=5, padding=True),
+    dict(truncation="longest_first", max_length=48, stride=5, padding="max_length", pad_to_multiple_of=16),
+    dict(truncation="only_first", max_length=30, stride=3, padding=True, padding_side="left"),
+    dict(truncation="only_second", max_length=64, stride=16, padding=True, return_length=True),
+]
+
+
+@pytest.mark.parametrize("kw", PAIR_WINDOW_CALLS, ids=lambda kw: kw["truncation"])
+def test_fast_pair_windows_padded_equal_oracle_and_python(ours, oracle, kw):
+    """Pairs cut into overflow windows and padded by `tokenizers` (the fast path) or in Python."""
+    pairs = corpora.squad(30)
+    q, c = [p[0] for p in pairs], [p[1][:300] for p in pairs]
+    args = (c, q) if kw["truncation"] == "only_first" else (q, c)
+    kw = {**kw, "return_overflowing_tokens": True, "return_offsets_mapping": True, "return_special_tokens_mask": True}
+    fast = ours("bert", True)(*args, **kw)
+    assert len(fast["input_ids"]) > len(pairs)
+    assert_same(fast, oracle("bert")(*args, **kw), f"{kw} fast vs oracle")
+    assert_same(fast, ours("bert")(*args, **kw), f"{kw} fast vs python")

@@ -122,6 +122,12 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         pad_strategy, pad_length = self._padding_args(padding, max_length)
         if stride < 0:
             raise ValueError(f"stride must be >= 0, got {stride}")
+        if strategy and pad_strategy != "do_not_pad" and pad_to_multiple_of and max_length % pad_to_multiple_of:
+            raise ValueError(
+                f"Truncation and padding are both activated but truncation length ({max_length}) is not "
+                f"a multiple of pad_to_multiple_of ({pad_to_multiple_of}); padding could not stay within "
+                "max_length (transformers raises here too)"
+            )
         return self._encode_examples(
             examples,
             batched,
