@@ -1,11 +1,13 @@
 """``PreTrainedTokenizer``: the Hugging Face call API over a tokenization ``Pipeline``.
 
 What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``__call__`` ->
-``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and options, then per text
-``Pipeline.encode_sequence`` (normalizer, pre-tokenizer, model) and ``Pipeline.post_process``
-(truncation with stride/overflow, special tokens, token types: transformers' prepare_for_model
-step, public here as ``prepare_for_model`` for ids you already have), then ``_finalize`` pads the
-rows and picks the fields -> ``BatchEncoding``. Outputs match transformers 5.24 field for field.
+``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and options, then
+``_encode_examples`` runs per text ``Pipeline.encode_sequence`` (normalizer, pre-tokenizer, model)
+and ``Pipeline.post_process`` (truncation with stride/overflow, special tokens, token types:
+transformers' prepare_for_model step, public here as ``prepare_for_model`` for ids you already
+have), then ``_finalize`` pads the rows and picks the fields -> ``BatchEncoding``. The
+``use_fast=True`` classes replace ``_encode_examples`` with one ``tokenizers`` ``encode_batch``
+call (see fast.py). Outputs match transformers 5.24 field for field.
 """
 
 from __future__ import annotations
