@@ -154,6 +154,32 @@ def shard_indices(n: int, world: int, rank: int) -> list[int]:
     return list(range(rank * per, min(n, (rank + 1) * per)))
 
 
+def sequence_lengths(dataset: Any, column: str = "input_ids") -> list[int] | None:
+    """Length of ``column`` in every row, or None when the rows have no such column."""
+    if column not in (column_names(dataset) or []):
+        return None
+    if hasattr(dataset, "column_names"):  # datasets.Dataset: one column read, not n row reads
+        return [len(x) for x in dataset[column]]
+    return [len(dataset[i][column]) for i in range(len(dataset))]
+
+
+def length_grouped_batches(indices: list[int], lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Batches of ``indices`` sorted by length, longest first (an out-of-memory shows at once)."""
+    ordered = sorted(indices, key=lambda i: -lengths[i])  # stable: equal lengths keep their order
+    return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+
+
+def restore_order(value: Any, order: list[int]) -> Any:
+    """Rows of ``value`` (an array or a tuple of arrays) came in ``order``; put row k at index order[k]."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return tuple(restore_order(v, order) for v in value)
+    out = np.empty_like(value)
+    out[np.asarray(order)] = value
+    return out
+
+
 def count_items(batch: dict[str, Any]) -> int:
     """Number of loss terms in a batch: labels that are not -100, else the number of rows."""
     labels = batch.get("labels")

@@ -175,9 +175,15 @@ class Trainer:
 
     def get_eval_dataloader(self, eval_dataset=None) -> DataLoader:
         dataset = self._prepare_dataset(eval_dataset if eval_dataset is not None else self.eval_dataset, "evaluation")
+        return self._loader(dataset, self._eval_batches(dataset))
+
+    def _eval_batches(self, dataset) -> list[list[int]]:
         idx = du.shard_indices(len(dataset), dist_utils.world_size(), dist_utils.rank())
         bs = self.args.per_device_eval_batch_size
-        return self._loader(dataset, [idx[i : i + bs] for i in range(0, len(idx), bs)])
+        lengths = du.sequence_lengths(dataset) if self.args.eval_group_by_length else None
+        if lengths is not None:
+            return du.length_grouped_batches(idx, lengths, bs)
+        return [idx[i : i + bs] for i in range(0, len(idx), bs)]
 
     def _move(self, batch: dict[str, Any]) -> dict[str, Any]:
         return {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
@@ -423,6 +429,8 @@ class Trainer:
 
     def _prediction_loop(self, dataset, prefix: str, description: str) -> PredictionOutput:
         loader = self.get_eval_dataloader(dataset)
+        batches = loader.batch_sampler if isinstance(loader.batch_sampler, list) else []
+        order = [i for batch in batches for i in batch]  # which row each prediction belongs to
         self.model.to(self.device)
         self.model.eval()
         label_names = self.args.label_names
@@ -441,9 +449,12 @@ class Trainer:
                 if names:
                     found = tuple(batch[k] for k in names if k in batch)
                     labels.append(du.to_numpy(found[0] if len(found) == 1 else found))
-        parts = dist_utils.gather_objects((preds, labels, loss_sum, n))
+        parts = dist_utils.gather_objects((preds, labels, loss_sum, n, order))
         predictions = du.concat_nested([p for part in parts for p in part[0]])
         label_ids = du.concat_nested([p for part in parts for p in part[1]]) if labels else None
+        order = [i for part in parts for i in part[4]]
+        if order != sorted(order):  # length-grouped batches: back to dataset order
+            predictions, label_ids = du.restore_order(predictions, order), du.restore_order(label_ids, order)
         total_loss, total_n = sum(p[2] for p in parts), sum(p[3] for p in parts)
         metrics: dict[str, float] = {}
         if self.compute_metrics is not None and label_ids is not None:

@@ -73,6 +73,10 @@ class TrainingArguments:
     dataloader_num_workers: int = 0
     dataloader_drop_last: bool = False
     remove_unused_columns: bool = True
+    # Evaluate/predict in batches of similar length, longest first: less padding, same predictions,
+    # returned in dataset order. Off by default because a token-averaged eval loss (NER, LM) is a
+    # mean of batch means, and those change when the batches are made of other rows.
+    eval_group_by_length: bool = False
     label_names: list[str] | None = None
     load_best_model_at_end: bool = False
     metric_for_best_model: str | None = None
