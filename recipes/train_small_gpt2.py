@@ -73,7 +73,7 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--window", type=int, default=256)
     p.add_argument("--stride", type=int, default=128)
-    p.add_argument("--test-chars", type=int, default=150_000, help="characters of wiki.test.raw to score")
+    p.add_argument("--test-chars", type=int, default=150_000, help="characters of wiki.test.raw to score (0: all)")
     p.add_argument("--out", default=None, help="save the trained model (and tokenizer) here")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-initial-ppl", action="store_true", help="do not score the untrained model")
