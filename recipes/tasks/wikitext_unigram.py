@@ -6,12 +6,14 @@ scored on the same eval blocks (causal: positions 1..127 of each block; masked: 
 import math
 from collections import Counter
 
+from _common import DATA
+
 from clearformer.tasks import get_task, lm_preprocess
 from clearformer.tokenization import AutoTokenizer
 
 for kind, folder in (("clm", "/tmp/wikitext_small_clm"), ("mlm", "/tmp/wikitext_small_mlm")):
     tok = AutoTokenizer.from_pretrained(folder)
-    data = get_task("wikitext-" + kind).load("/work/shared/data/wikitext-2-raw")
+    data = get_task("wikitext-" + kind).load(DATA / "wikitext-2-raw")
     fn = lm_preprocess(tok, 128, mlm=kind == "mlm")
     train = fn(data["train"][:])
     test = fn(data["validation"][:1000])
