@@ -54,7 +54,10 @@ def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.T
     """Next-token cross-entropy: position t predicts label t+1, so ``labels=input_ids`` is the usual call."""
     if labels is None:
         return None
-    return token_loss(logits[:, :-1], labels[:, 1:])
+    # Shift the labels, not the logits: the last position gets -100 (nothing follows it). This
+    # averages over the same rows in the same order as the reference (bit-equal losses) and never
+    # copies the (batch, length, vocab) logits, which a slice of them would.
+    return token_loss(logits, F.pad(labels[:, 1:], (0, 1), value=-100))
 
 
 def qa_loss(
