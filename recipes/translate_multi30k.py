@@ -311,7 +311,7 @@ def main() -> None:
         result_file = args.out / f"{name}_results.json"
         if args.decode_only:
             model.net.load_state_dict(torch.load(checkpoint))
-            result = json.loads(result_file.read_text())
+            result = json.loads(result_file.read_text()) if result_file.exists() else {"steps": None}
         else:
             if steps:
                 budget = {"steps": steps}
@@ -325,8 +325,8 @@ def main() -> None:
             result = {"steps": n, "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
                       "load_average_after_training": [round(x, 2) for x in os.getloadavg()],
                       "valid_loss": round(evaluate_loss(model, valid_pairs, args), 4), "curve": curve,
-                      "params": sum(p.numel() for p in set(model.net.parameters())), "args": vars(args) | {
-                          "data": str(args.data), "out": str(args.out)}}  # fmt: skip
+                      "params": sum(p.numel() for p in set(model.net.parameters())),
+                      "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}  # fmt: skip
         for beams in args.beams:
             t, cpu = time.time(), time.process_time()
             bleu, hyps = evaluate_bleu(model, tok, test_pairs, refs, args, beams)

@@ -177,3 +177,79 @@ def test_tokenizer_vocabulary_larger_than_model_is_a_clear_error(marian_dir):
     batch = tok(["Two dogs."], text_target=["Zwei Hunde laufen über die Straße."], return_tensors="pt")
     with pytest.raises(ValueError, match="target vocabulary has 99 entries.*len\\(tokenizer\\)"):
         model(**batch)
+
+
+MARIAN_FILES = {"source.spm", "target.spm", "vocab.json", "tokenizer_config.json", "special_tokens_map.json"}
+
+
+def test_marian_save_pretrained_round_trip_both_ways(marian_dir, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    ours = MarianTokenizer.from_pretrained(marian_dir)
+    ours.save_pretrained(tmp_path / "saved")
+    assert {p.name for p in (tmp_path / "saved").iterdir()} >= MARIAN_FILES
+    assert not (tmp_path / "saved" / "tokenizer.json").exists()
+    config = json.loads((tmp_path / "saved" / "tokenizer_config.json").read_text())
+    assert config["tokenizer_class"] == "MarianTokenizer" and config["source_lang"] == "en"
+    sources, targets = EN_TEXTS + SPECIAL_TEXTS[:1], DE_TEXTS + ["Ein Hund</s> läuft <pad>"]
+    want = ours(sources, text_target=targets)
+    again = MarianTokenizer.from_pretrained(tmp_path / "saved")
+    assert len(again) == len(ours) and again.source_lang == "en" and again.target_lang == "de"
+    got = again(sources, text_target=targets)
+    assert got["input_ids"] == want["input_ids"] and got["labels"] == want["labels"]
+    ref = transformers.MarianTokenizer.from_pretrained(tmp_path / "saved")  # ours -> transformers
+    got = ref(sources, text_target=targets)
+    assert got["input_ids"] == want["input_ids"] and got["labels"] == want["labels"]
+    ref.save_pretrained(tmp_path / "from_ref")  # transformers -> ours
+    got = MarianTokenizer.from_pretrained(tmp_path / "from_ref")(sources, text_target=targets)
+    assert got["input_ids"] == want["input_ids"] and got["labels"] == want["labels"]
+
+
+@pytest.fixture(scope="module")
+def multilingual_marian_dir(marian_dir, tmp_path_factory) -> Path:
+    """marian_dir with target-language codes in vocab.json, like opus-mt-en-ROMANCE."""
+    folder = tmp_path_factory.mktemp("mariancodes")
+    for name in ("source.spm", "target.spm", "tokenizer_config.json"):
+        (folder / name).write_bytes((marian_dir / name).read_bytes())
+    vocab = json.loads((marian_dir / "vocab.json").read_text(encoding="utf-8"))
+    for code in (">>fra<<", ">>deu<<", ">>pt_BR<<"):
+        vocab[code] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+LANGUAGE_CODE_TEXTS = [
+    ">>fra<< Two dogs run.",
+    ">>deu<<Two dogs",
+    ">>pt_BR<< x",
+    ">>xyz<< a code that is not in the vocabulary",
+    "a >>fra<< code that does not start the text",
+    ">>fra<<",
+    ">>fra",
+    ">>fra<< a</s>>>deu<< b",
+    " >>fra<< leading space",
+]
+
+
+def test_marian_language_codes_match_reference(multilingual_marian_dir, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    ref = transformers.MarianTokenizer.from_pretrained(multilingual_marian_dir)
+    ours = MarianTokenizer.from_pretrained(multilingual_marian_dir)
+    assert ours.supported_language_codes == ref.supported_language_codes == [">>fra<<", ">>deu<<", ">>pt_BR<<"]
+    assert [ours(t).input_ids for t in LANGUAGE_CODE_TEXTS] == [ref(t).input_ids for t in LANGUAGE_CODE_TEXTS]
+    assert ours.tokenize(">>fra<< Two dogs") == ref.tokenize(">>fra<< Two dogs")
+    code = ours.convert_tokens_to_ids(">>fra<<")
+    assert ours(">>fra<< Two dogs").input_ids[0] == code != ours.unk_token_id
+    assert ours(">>xyz<< dogs").input_ids[0] == ours.unk_token_id
+    ours.save_pretrained(tmp_path / "saved")
+    again = MarianTokenizer.from_pretrained(tmp_path / "saved")
+    assert [again(t).input_ids for t in LANGUAGE_CODE_TEXTS] == [ref(t).input_ids for t in LANGUAGE_CODE_TEXTS]
+
+
+def test_t5_save_pretrained_round_trip(t5_dir, tmp_path):
+    ours = T5Tokenizer.from_pretrained(t5_dir)
+    ours.save_pretrained(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {"spiece.model", "tokenizer_config.json", "special_tokens_map.json"}
+    again = T5Tokenizer.from_pretrained(tmp_path)
+    texts = EN_TEXTS + SPECIAL_TEXTS
+    assert len(again) == len(ours) == 1100
+    assert [again(t).input_ids for t in texts] == [ours(t).input_ids for t in texts]

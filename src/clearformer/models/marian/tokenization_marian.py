@@ -5,7 +5,12 @@ through ``vocab.json`` (or ``target_vocab.json`` with ``separate_vocabs``), unkn
 ``<unk>``, and every sequence ends with ``</s>``. Targets are tokenized with
 ``tokenizer(text, text_target=...)`` (transformers 5.x) or inside the course's
 ``with tokenizer.as_target_tokenizer():`` (4.x; kept here as a shim, tested to agree).
-Ids match transformers 5.24's MarianTokenizer.from_pretrained(folder).
+Multilingual checkpoints put a target-language code such as ``>>fra<<`` at the start of the
+source; like transformers, a text (or a text segment between special tokens) that starts with
+``>>...<<`` yields that code as one token (its vocab.json id, or ``<unk>`` when absent) and the
+rest goes through SentencePiece. ``save_pretrained`` writes everything ``from_pretrained`` reads:
+source.spm, target.spm, vocab.json (+ target_vocab.json), tokenizer_config.json and
+special_tokens_map.json. Ids match transformers 5.24's MarianTokenizer.from_pretrained(folder).
 """
 
 from __future__ import annotations
@@ -17,12 +22,39 @@ from pathlib import Path
 
 from ...tokenization.base import PreTrainedTokenizer
 from ...tokenization.unigram import UnigramModel
-from ..t5.tokenization_t5 import TextTargetMixin, sentencepiece_pipeline
+from ..t5.tokenization_t5 import (
+    SentencePieceStage,
+    TextTargetMixin,
+    save_sentencepiece_tokenizer,
+    sentencepiece_pipeline,
+)
 
 
 def _load_vocab(path: str) -> dict[str, int]:
     with open(path, encoding="utf-8") as f:
         return {str(k): int(v) for k, v in json.load(f).items()}
+
+
+class LanguageCodeStage(SentencePieceStage):
+    """SentencePiece stage that first splits off a leading ``>>xx<<`` language code as one token."""
+
+    def tokenize_word(self, text: str):
+        if not text.startswith(">>") or (end := text.find("<<")) == -1:
+            return super().tokenize_word(text)
+        code = text[: end + 2]
+        ids, pieces, offsets = super().tokenize_word(text[end + 2 :])
+        shift = end + 2
+        return (
+            (self.vocab.get(code, self.unk_id), *ids),
+            (code, *pieces),
+            ((0, shift), *((a + shift, b + shift) for a, b in offsets)),
+        )
+
+
+def _with_language_codes(pipeline):
+    stage = pipeline.model
+    pipeline.model = LanguageCodeStage(stage.sp, stage.vocab)
+    return pipeline
 
 
 class MarianTokenizer(TextTargetMixin, PreTrainedTokenizer):
@@ -64,11 +96,15 @@ class MarianTokenizer(TextTargetMixin, PreTrainedTokenizer):
         special = {unk_token, eos_token, pad_token}
         sources = UnigramModel.from_sentencepiece(source_spm)
         targets = UnigramModel.from_sentencepiece(target_spm)
-        self.source_pipeline = sentencepiece_pipeline(
-            sources, source_vocab, eos_token, source_vocab[eos_token], False, special
+        self.source_pipeline = _with_language_codes(
+            sentencepiece_pipeline(sources, source_vocab, eos_token, source_vocab[eos_token], False, special)
         )
-        self.target_pipeline = sentencepiece_pipeline(
-            targets, target_vocab, eos_token, target_vocab[eos_token], False, special
+        self.target_pipeline = _with_language_codes(
+            sentencepiece_pipeline(targets, target_vocab, eos_token, target_vocab[eos_token], False, special)
+        )
+        # transformers lists the codes only for one shared vocabulary (multilingual opus-mt models).
+        self.supported_language_codes = (
+            [] if separate_vocabs else [k for k in source_vocab if k.startswith(">>") and k.endswith("<<")]
         )
         self.target_pipeline.added = self.source_pipeline.added  # one set of added/special tokens
         for name in ("sp_model_kwargs", "extra_special_tokens"):
@@ -102,10 +138,35 @@ class MarianTokenizer(TextTargetMixin, PreTrainedTokenizer):
         with self._side(target=True):
             return super().decode(token_ids, skip_special_tokens, clean_up_tokenization_spaces, **kwargs)
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
+        """Load source.spm, target.spm, vocab.json (and target_vocab.json when present) from a folder."""
+        from ...hub import resolve_pretrained_dir
+
+        folder = resolve_pretrained_dir(pretrained_model_name_or_path)
+        if (folder / "target_vocab.json").is_file():
+            kwargs.setdefault("target_vocab_file", str(folder / "target_vocab.json"))
+        return super().from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
+
+    def save_pretrained(self, save_directory, **kwargs) -> tuple[str, ...]:
+        """source.spm, target.spm, vocab.json (+ target_vocab.json), tokenizer_config.json and
+        special_tokens_map.json: what this class's and transformers' MarianTokenizer.from_pretrained read."""
+        extra = {
+            "source_lang": self.source_lang,
+            "target_lang": self.target_lang,
+            "separate_vocabs": self.separate_vocabs,
+        }
+        return save_sentencepiece_tokenizer(self, save_directory, extra)
+
     def save_vocabulary(self, save_directory, filename_prefix: str | None = None) -> tuple[str, ...]:
         prefix = filename_prefix + "-" if filename_prefix else ""
+        sources = [*self.spm_files, self.vocab_file]
+        names = ["source.spm", "target.spm", "vocab.json"]
+        if self.separate_vocabs:
+            sources.append(self.target_vocab_file)
+            names.append("target_vocab.json")
         out = []
-        for source, name in zip([*self.spm_files, self.vocab_file], ["source.spm", "target.spm", "vocab.json"]):
+        for source, name in zip(sources, names):
             target = Path(save_directory) / (prefix + name)
             if Path(source).resolve() != target.resolve():
                 shutil.copyfile(source, target)

@@ -9,6 +9,7 @@ text and transformers 5.24's ``T5Tokenizer.from_pretrained(folder)`` with specia
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from ...tokenization.base import PreTrainedTokenizer
 from ...tokenization.pipeline import Pipeline
 from ...tokenization.processors import TemplateProcessing
+from ...tokenization.special_tokens import SPECIAL_TOKENS_ATTRIBUTES
 from ...tokenization.unigram import UnigramModel
 
 
@@ -79,6 +81,35 @@ def sentencepiece_pipeline(sp, vocab, eos: str, eos_id: int, pair_eos: bool, spe
     pair = [("A", 0), (eos, 0), ("B", 0), (eos, 0)] if pair_eos else [("A", 0), ("B", 0), (eos, 0)]
     post = TemplateProcessing([("A", 0), (eos, 0)], pair, {eos: eos_id})
     return Pipeline(SentencePieceStage(sp, vocab), None, WholeText(), post, SentencePieceDecoder(sp, special))
+
+
+def save_sentencepiece_tokenizer(tokenizer, save_directory, extra_config: dict | None = None) -> tuple[str, ...]:
+    """The SentencePiece tokenizers' save_pretrained: their vocabulary files (``save_vocabulary``),
+    tokenizer_config.json and special_tokens_map.json; no tokenizer.json (transformers' Marian is
+    slow-only, and both read the .model/.spm files)."""
+    folder = Path(save_directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"tokenizer_class": type(tokenizer).__name__, **(extra_config or {})}
+    for name in SPECIAL_TOKENS_ATTRIBUTES:
+        value = tokenizer._special_tokens.get(name)
+        config[name] = str(value) if value is not None else None
+    if tokenizer.additional_special_tokens:
+        config["additional_special_tokens"] = [str(t) for t in tokenizer.additional_special_tokens]
+    config.update(
+        model_max_length=tokenizer.model_max_length,
+        padding_side=tokenizer.padding_side,
+        truncation_side=tokenizer.truncation_side,
+        clean_up_tokenization_spaces=tokenizer.clean_up_tokenization_spaces,
+        model_input_names=list(tokenizer.model_input_names),
+        added_tokens_decoder={str(i): t.to_dict() for i, t in tokenizer.added_tokens_decoder.items()},
+    )
+    files = []
+    for name, content in (("tokenizer_config.json", config), ("special_tokens_map.json", tokenizer.special_tokens_map)):
+        path = folder / name
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        files.append(str(path))
+    (folder / "tokenizer.json").unlink(missing_ok=True)  # a stale one would be read first
+    return (*files, *tokenizer.save_vocabulary(folder))
 
 
 class TextTargetMixin:
@@ -154,6 +185,10 @@ class T5Tokenizer(TextTargetMixin, PreTrainedTokenizer):
 
     def get_sentinel_token_ids(self) -> list[int]:
         return [self.convert_tokens_to_ids(t) for t in self.get_sentinel_tokens()]
+
+    def save_pretrained(self, save_directory, **kwargs) -> tuple[str, ...]:
+        """spiece.model, tokenizer_config.json (with extra_ids), special_tokens_map.json."""
+        return save_sentencepiece_tokenizer(self, save_directory, {"extra_ids": self._extra_ids})
 
     def save_vocabulary(self, save_directory, filename_prefix: str | None = None) -> tuple[str, ...]:
         target = Path(save_directory) / ((filename_prefix + "-" if filename_prefix else "") + "spiece.model")

@@ -46,9 +46,25 @@ class MultiHeadedAttention(nn.Module):
         self.attn: torch.Tensor | None = None
 
     def forward(
-        self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None = None
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        cache: dict | None = None,
+        static_kv: bool = False,
     ) -> torch.Tensor:
-        q, k, v = (split_heads(lin(x), self.h) for lin, x in zip(self.linears, (query, key, value)))
+        """With ``cache`` (incremental decoding), projected keys/values are kept in it: appended to for
+        self-attention, computed once and reused for cross-attention (``static_kv``)."""
+        q = split_heads(self.linears[0](query), self.h)
+        if cache is not None and static_kv and "k" in cache:
+            k, v = cache["k"], cache["v"]
+        else:
+            k, v = split_heads(self.linears[1](key), self.h), split_heads(self.linears[2](value), self.h)
+            if cache is not None:
+                if "k" in cache:
+                    k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+                cache["k"], cache["v"] = k, v
         additive = to_additive(mask.unsqueeze(1), q.dtype) if mask is not None else None  # same for all heads
         context, self.attn = attention(
             q, k, v, additive, dropout_p=self.dropout if self.training else 0.0, need_weights=self.keep_weights
@@ -144,9 +160,12 @@ class DecoderLayer(nn.Module):
         self.feed_forward = feed_forward
         self.sublayer = clones(SublayerConnection(size, dropout, norm_first), 3)
 
-    def forward(self, x, memory, src_mask, tgt_mask) -> torch.Tensor:
-        x = self.sublayer[0](x, lambda y: self.self_attn(y, y, y, tgt_mask))
-        x = self.sublayer[1](x, lambda y: self.src_attn(y, memory, memory, src_mask))
+    def forward(self, x, memory, src_mask, tgt_mask, cache: dict | None = None) -> torch.Tensor:
+        """``cache`` (a dict, filled here): x holds only the new positions, earlier ones are cached."""
+        self_cache = cache.setdefault("self", {}) if cache is not None else None
+        src_cache = cache.setdefault("src", {}) if cache is not None else None
+        x = self.sublayer[0](x, lambda y: self.self_attn(y, y, y, tgt_mask, self_cache))
+        x = self.sublayer[1](x, lambda y: self.src_attn(y, memory, memory, src_mask, src_cache, static_kv=True))
         return self.sublayer[2](x, self.feed_forward)
 
 
@@ -170,9 +189,9 @@ class Decoder(nn.Module):
         self.layers = clones(layer, n)
         self.norm = nn.LayerNorm(layer.size) if norm_first else nn.Identity()
 
-    def forward(self, x, memory, src_mask, tgt_mask) -> torch.Tensor:
-        for layer in self.layers:
-            x = layer(x, memory, src_mask, tgt_mask)
+    def forward(self, x, memory, src_mask, tgt_mask, cache: list[dict] | None = None) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x, memory, src_mask, tgt_mask, cache[i] if cache is not None else None)
         return self.norm(x)
 
 
@@ -205,8 +224,29 @@ class EncoderDecoder(nn.Module):
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor | None) -> torch.Tensor:
         return self.encoder(self.src_embed(src), src_mask)
 
-    def decode(self, memory, src_mask, tgt, tgt_mask) -> torch.Tensor:
-        return self.decoder(self.tgt_embed(tgt), memory, src_mask, tgt_mask)
+    def decode(self, memory, src_mask, tgt, tgt_mask, cache: list[dict] | None = None) -> torch.Tensor:
+        """Decoder states for ``tgt``. With ``cache`` (one dict per layer, from ``new_cache``), ``tgt``
+        holds only the positions after those already cached (incremental decoding: each step feeds
+        the newest token, keys/values of earlier ones are reused); ``tgt_mask`` then covers the new
+        queries against all positions, and may be None when one position is fed."""
+        if cache is None:
+            return self.decoder(self.tgt_embed(tgt), memory, src_mask, tgt_mask)
+        offset = cache[0]["self"]["k"].shape[2] if cache and "self" in cache[0] else 0
+        embed, position = self.tgt_embed[0], self.tgt_embed[1]
+        return self.decoder(position(embed(tgt), offset), memory, src_mask, tgt_mask, cache)
+
+    def new_cache(self) -> list[dict]:
+        """Empty per-layer key/value store for ``decode(..., cache=...)``."""
+        return [{} for _ in self.decoder.layers]
+
+    @staticmethod
+    def reorder_cache(cache: list[dict], index: torch.Tensor) -> None:
+        """Keep rows ``index`` of every cached tensor (beam search: follow the surviving beams)."""
+        for layer in cache:
+            for part in layer.values():
+                for name in ("k", "v"):
+                    if name in part:
+                        part[name] = part[name].index_select(0, index)
 
 
 def make_model(

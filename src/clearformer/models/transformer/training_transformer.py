@@ -140,13 +140,23 @@ def data_gen(vocab: int, batch: int, nbatches: int, length: int = 10, generator=
 
 
 @torch.no_grad()
-def greedy_decode(model: EncoderDecoder, src, src_mask, max_len: int, start_symbol: int, end_symbol=None):
-    """Most likely next token at each step, batched; stops early once every row has produced ``end_symbol``."""
+def greedy_decode(
+    model: EncoderDecoder, src, src_mask, max_len: int, start_symbol: int, end_symbol=None, use_cache: bool = True
+):
+    """Most likely next token at each step, batched; stops early once every row has produced ``end_symbol``.
+
+    With ``use_cache`` (default) each step feeds only the newest token and reuses the cached keys and
+    values of the earlier ones (the course recomputes the whole prefix every step: same result, slower).
+    """
     memory = model.encode(src, src_mask)
     ys = torch.full((src.size(0), 1), start_symbol, dtype=src.dtype, device=src.device)
     done = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)
+    cache = model.new_cache() if use_cache else None
     for _ in range(max_len - 1):
-        out = model.decode(memory, src_mask, ys, subsequent_mask(ys.size(1)).to(src.device))
+        if cache is not None:
+            out = model.decode(memory, src_mask, ys[:, -1:], None, cache)
+        else:
+            out = model.decode(memory, src_mask, ys, subsequent_mask(ys.size(1)).to(src.device))
         next_word = model.generator(out[:, -1]).argmax(dim=-1)
         if end_symbol is not None:
             next_word = next_word.masked_fill(done, end_symbol)
@@ -167,36 +177,75 @@ def beam_search(
     end_symbol: int,
     beam_size: int = 4,
     length_penalty: float = 1.0,
+    early_stopping: bool | str = False,
+    use_cache: bool = True,
 ) -> list[list[int]]:
-    """Per sentence, the hypothesis with the best sum-log-prob / length**length_penalty (ids after start)."""
-    results = []
-    for b in range(src.size(0)):
-        memory = model.encode(src[b : b + 1], src_mask[b : b + 1])
-        beams = [([start_symbol], 0.0)]
-        finished: list[tuple[list[int], float]] = []
-        for _ in range(max_len - 1):
-            ys = torch.tensor([seq for seq, _ in beams], device=src.device)
-            mem = memory.expand(len(beams), -1, -1)
-            out = model.decode(mem, src_mask[b : b + 1], ys, subsequent_mask(ys.size(1)).to(src.device))
-            logp = model.generator(out[:, -1])  # (beams, vocab)
-            scores = logp + torch.tensor([s for _, s in beams], device=src.device)[:, None]
-            top, idx = scores.view(-1).topk(min(2 * beam_size, scores.numel()))
-            vocab = logp.size(-1)
-            candidates = []
-            for score, flat in zip(top.tolist(), idx.tolist()):
-                seq = beams[flat // vocab][0] + [flat % vocab]
-                if flat % vocab == end_symbol:
-                    finished.append((seq, score / (len(seq) - 1) ** length_penalty))
-                else:
-                    candidates.append((seq, score))
-                if len(candidates) == beam_size:
-                    break
-            beams = candidates
-            if not beams:
-                break
-            best_open = max(s for _, s in beams) / (len(beams[0][0]) - 1) ** length_penalty
-            if len(finished) >= beam_size and best_open < max(s for _, s in finished):
-                break
-        pool = finished or [(seq, s / (len(seq) - 1) ** length_penalty) for seq, s in beams]
-        results.append(max(pool, key=lambda t: t[1])[0][1:])
-    return results
+    """Batched beam search with transformers' bookkeeping; per sentence the ids after the start symbol.
+
+    The same decisions as ``generate(num_beams=...)`` (clearformer's and transformers 5.24's): keep
+    2 x beam_size candidates per step, the best ``beam_size`` that did not end keep running, ended
+    ones among the top ``beam_size`` join the finished set scored sum-log-prob / length**length_penalty
+    (length = generated tokens, eos included), and a sentence stops once no running beam can beat
+    its worst finished hypothesis (``early_stopping=False``), once ``beam_size`` are finished
+    (``True``), or at ``max_len`` tokens (start included). A test pins it token for token against
+    MarianMTModel.generate on a Marian model carrying this model's weights.
+    """
+    batch, k = src.size(0), beam_size
+    dev = src.device
+    memory = model.encode(src, src_mask).repeat_interleave(k, dim=0)
+    mask = src_mask.repeat_interleave(k, dim=0)
+    cache = model.new_cache() if use_cache else None
+    running = torch.full((batch, k, max_len), end_symbol, dtype=src.dtype, device=dev)
+    running[:, :, 0] = start_symbol
+    finished = running.clone()
+    running_scores = torch.zeros(batch, k, device=dev)
+    running_scores[:, 1:] = -1e9  # all beams start identical: only the first may expand
+    finished_scores = torch.full((batch, k), -1e9, device=dev)
+    finished_len = torch.zeros(batch, k, dtype=torch.long, device=dev)
+    is_finished = torch.zeros(batch, k, dtype=torch.bool, device=dev)
+    can_improve = torch.ones(batch, 1, dtype=torch.bool, device=dev)
+    keep = 2 * k
+    top_k = torch.arange(keep, device=dev) < k
+    batch_offset = torch.arange(batch, device=dev)[:, None] * k
+    cur = 1  # tokens so far, start symbol included
+    while True:
+        flat = running.view(batch * k, max_len)
+        if cache is not None:
+            out = model.decode(memory, mask, flat[:, cur - 1 : cur], None, cache)
+        else:
+            out = model.decode(memory, mask, flat[:, :cur], subsequent_mask(cur).to(dev))
+        log_probs = model.generator(out[:, -1]).float()  # (batch * k, vocab)
+        vocab = log_probs.size(-1)
+        total = (log_probs.view(batch, k, vocab) + running_scores[:, :, None]).view(batch, k * vocab)
+        cand_scores, idx = torch.topk(total, keep)
+        cand_beam, cand_token = idx // vocab, idx % vocab
+        cand = running.gather(1, cand_beam[:, :, None].expand(-1, -1, max_len)).clone()
+        cand[:, :, cur] = cand_token.to(cand.dtype)
+        hits = (cand_token == end_symbol) | (cur + 1 >= max_len)
+        # Next running beams: the best k candidates that did not end.
+        run_scores = cand_scores + hits.float() * -1e9
+        sel = torch.topk(run_scores, k)[1]
+        running = cand.gather(1, sel[:, :, None].expand(-1, -1, max_len))
+        running_scores = run_scores.gather(1, sel)
+        source_beam = cand_beam.gather(1, sel)
+        # Finished: ended candidates among the top k, length-normalised, while they can still improve.
+        fin = cand_scores / (cur**length_penalty)
+        full = is_finished.all(dim=-1, keepdim=True) & (early_stopping is True)
+        blocked = full | ~can_improve | ~(hits & top_k[None, :])
+        fin = fin + blocked.float() * -1e9
+        merged = torch.cat([finished_scores, fin], dim=1)
+        sel = torch.topk(merged, k)[1]
+        finished = torch.cat([finished, cand], dim=1).gather(1, sel[:, :, None].expand(-1, -1, max_len))
+        finished_scores = merged.gather(1, sel)
+        finished_len = torch.cat([finished_len, torch.full_like(cand_token, cur)], dim=1).gather(1, sel)
+        is_finished = torch.cat([is_finished, hits & top_k[None, :]], dim=1).gather(1, sel)
+        cur += 1
+        best_length = max_len - 1 if early_stopping == "never" and length_penalty > 0.0 else cur - 1
+        best_running = running_scores[:, :1] / (best_length**length_penalty)
+        worst = torch.where(is_finished, finished_scores.min(dim=1, keepdim=True)[0], -1.0e9)
+        can_improve = can_improve & (best_running > worst).any(dim=-1, keepdim=True)
+        if not bool(can_improve.any()) or (bool(is_finished.all()) and early_stopping is True) or bool(hits.all()):
+            break
+        if cache is not None:
+            model.reorder_cache(cache, (source_beam + batch_offset).view(-1))
+    return [finished[b, 0, 1 : 1 + int(finished_len[b, 0])].tolist() for b in range(batch)]
