@@ -223,10 +223,17 @@ def train(model, name, train_pairs, args, steps=None, minutes=None, cpu_minutes=
     """
     params = list({id(p): p for p in model.net.parameters()}.values())
     opt = torch.optim.Adam(params, lr=0, betas=(0.9, 0.98), eps=1e-9)
+    first = 0
+    if args.resume:  # continue from <out>/<name>.pt (+ its Adam state when saved) at step args.resume
+        model.net.load_state_dict(torch.load(args.out / f"{name}.pt"))
+        if (args.out / f"{name}.opt.pt").exists():
+            opt.load_state_dict(torch.load(args.out / f"{name}.opt.pt"))
+        first = args.resume
+    model.optimizer = opt
     crit = LabelSmoothing(args.vocab, PAD, 0.1)
-    rng = random.Random(args.seed)
+    rng = random.Random(args.seed + first)
     torch.manual_seed(args.seed)
-    curve, step, start, cpu_start = [], 0, time.time(), time.process_time()
+    curve, step, start, cpu_start = [], first, time.time(), time.process_time()
     running, running_tokens = 0.0, 0
     while True:
         for idx in batches(train_pairs, args.max_tokens, rng):
@@ -282,6 +289,8 @@ def main() -> None:
     parser.add_argument("--sync", type=Path, default=None,
                         help="folder shared by two concurrent runs (--only paper / --only marian): both stop at "
                         "the same step once the first is over its --minutes / --cpu-minutes budget")  # fmt: skip
+    parser.add_argument("--resume", type=int, default=0,
+                        help="continue training <out>/<name>.pt, which stopped after this many steps")  # fmt: skip
     parser.add_argument("--decode-only", action="store_true", help="load <out>/<name>.pt instead of training")
     parser.add_argument("--eval-batch", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
@@ -322,6 +331,7 @@ def main() -> None:
             n, seconds, cpu_seconds, curve = train(model, name, train_pairs, args, valid_pairs=valid_pairs, **budget)
             steps = n  # the second model runs exactly as many steps
             torch.save(model.net.state_dict(), checkpoint)
+            torch.save(model.optimizer.state_dict(), args.out / f"{name}.opt.pt")
             result = {"steps": n, "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
                       "load_average_after_training": [round(x, 2) for x in os.getloadavg()],
                       "valid_loss": round(evaluate_loss(model, valid_pairs, args), 4), "curve": curve,
