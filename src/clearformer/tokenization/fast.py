@@ -263,26 +263,19 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
             batched = True
         else:
             rows = encodings
-        if return_token_type_ids is None:
-            return_token_type_ids = "token_type_ids" in self.model_input_names
-        if return_attention_mask is None:
-            return_attention_mask = "attention_mask" in self.model_input_names
-        data = {"input_ids": [r.ids for r in rows]}
-        if return_token_type_ids:
-            data["token_type_ids"] = [r.type_ids for r in rows]
-        if return_attention_mask:
-            data["attention_mask"] = [r.attention_mask for r in rows]
-        if return_special_tokens_mask:
-            data["special_tokens_mask"] = [r.special_tokens_mask for r in rows]
-        if return_offsets_mapping:
-            data["offset_mapping"] = [r.offsets for r in rows]
-        if return_length:
-            data["length"] = [len(r) for r in rows]
-        if mapping is not None:
-            data["overflow_to_sample_mapping"] = mapping
-        if not batched and return_tensors is None:
-            data = {k: (v if k == "length" else v[0]) for k, v in data.items()}
-        return BatchEncoding(data, rows, tensor_type=return_tensors, n_sequences=2 if is_pair else 1)
+        # The Rust side has padded already; the rest (which fields, tensors) is the Python path's.
+        return self._finalize(
+            rows,
+            batched,
+            n_sequences=2 if is_pair else 1,
+            return_tensors=return_tensors,
+            return_token_type_ids=return_token_type_ids,
+            return_attention_mask=return_attention_mask,
+            return_special_tokens_mask=return_special_tokens_mask,
+            return_offsets_mapping=return_offsets_mapping,
+            return_length=return_length,
+            overflow_to_sample_mapping=mapping,
+        )
 
     def __reduce__(self):
         # the Fast classes are made on demand, so pickle says how to make one again
