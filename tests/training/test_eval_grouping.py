@@ -88,3 +88,19 @@ def test_token_classification_predictions_come_back_in_dataset_order(tmp_path):
         n = len(row["input_ids"])
         np.testing.assert_allclose(grouped.predictions[i, :n], plain.predictions[i, :n], atol=1e-5)
         assert grouped.label_ids[i, :n].tolist() == row["labels"]
+
+
+def test_prediction_loss_only_keeps_the_loss_and_no_logits(tmp_path):
+    rows = _rows(24)
+    out = []
+    for loss_only in (False, True):
+        args = TrainingArguments(
+            str(tmp_path / str(loss_only)), per_device_eval_batch_size=8, prediction_loss_only=loss_only
+        )
+        trainer = Trainer(tiny_model(), args, data_collator=DataCollatorWithPadding(_Tok()))
+        trainer.compute_metrics = lambda p: {"rows": float(len(p.predictions))}
+        out.append(trainer.predict(rows))
+    full, loss_only = out
+    assert loss_only.predictions is None and loss_only.label_ids is None
+    assert "test_rows" in full.metrics and "test_rows" not in loss_only.metrics
+    assert abs(loss_only.metrics["test_loss"] - full.metrics["test_loss"]) < 1e-7

@@ -445,6 +445,8 @@ class Trainer:
                 if isinstance(outputs, dict) and outputs.get("loss") is not None:
                     loss_sum += outputs["loss"].item() * size
                 n += size
+                if self.args.prediction_loss_only:
+                    continue
                 preds.append(du.to_numpy(_logits(outputs)))
                 if names:
                     found = tuple(batch[k] for k in names if k in batch)
@@ -459,7 +461,7 @@ class Trainer:
         metrics: dict[str, float] = {}
         if self.compute_metrics is not None and label_ids is not None:
             metrics = dict(self.compute_metrics(EvalPrediction(predictions, label_ids)))
-        if total_loss or label_ids is not None:
+        if total_loss or label_ids is not None or self.args.prediction_loss_only:
             metrics["loss"] = total_loss / max(1, total_n)
         metrics = {k if k.startswith(f"{prefix}_") else f"{prefix}_{k}": _plain(v) for k, v in metrics.items()}
         return PredictionOutput(predictions, label_ids, metrics)

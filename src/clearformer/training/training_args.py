@@ -78,6 +78,9 @@ class TrainingArguments:
     # mean of batch means, and those change when the batches are made of other rows.
     eval_group_by_length: bool = False
     label_names: list[str] | None = None
+    # evaluate()/predict() keep only the loss: no logits are gathered (a GPT-2 eval set's logits
+    # are batch x length x 50,257 floats per batch, tens of GB over a test file).
+    prediction_loss_only: bool = False
     load_best_model_at_end: bool = False
     metric_for_best_model: str | None = None
     greater_is_better: bool | None = None
