@@ -89,3 +89,20 @@ def test_tied_decoder_bias_follows_the_loaded_bias(tmp_path):
     model = clearformer.BertForMaskedLM.from_pretrained(tmp_path)
     assert model.cls.predictions.decoder.bias is model.cls.predictions.bias
     assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
+
+
+def test_classifier_from_a_masked_lm_checkpoint_gets_a_fresh_pooler(tmp_path, caplog):
+    # A masked-LM checkpoint has no pooler (BertForMaskedLM builds BertModel without one);
+    # transformers initialises it and warns, and so do we.
+    torch.manual_seed(0)
+    mlm = clearformer.BertForMaskedLM(_tiny_bert())
+    mlm.save_pretrained(tmp_path)
+    with caplog.at_level("WARNING"):
+        model, info = clearformer.BertForSequenceClassification.from_pretrained(
+            tmp_path, num_labels=2, output_loading_info=True
+        )
+    assert {"bert.pooler.dense.weight", "bert.pooler.dense.bias"} <= set(info["missing_keys"])
+    assert "pooler" in caplog.text
+    assert torch.isfinite(model.bert.pooler.dense.weight).all()
+    assert torch.equal(model.bert.pooler.dense.bias, torch.zeros(32))
+    assert torch.equal(model.bert.encoder.layer[0].output.dense.weight, mlm.bert.encoder.layer[0].output.dense.weight)

@@ -193,6 +193,9 @@ def reconcile(
     tied = getattr(model, "tied_weight_keys", lambda: [])()
     ignore_missing = list(getattr(model, "_keys_to_ignore_on_load_missing", [])) + tied
     ignore_unexpected = list(getattr(model, "_keys_to_ignore_on_load_unexpected", []))
+    # Parts of the body some checkpoints never had (BERT's pooler in a masked-LM checkpoint, built
+    # with add_pooling_layer=False): initialised and reported, as transformers does.
+    fresh_ok = list(getattr(model, "_keys_initialized_when_missing", []))
 
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -200,8 +203,8 @@ def reconcile(
     for key in missing:
         if _matches(key, ignore_missing) or key in tied:
             continue
-        if is_head_model and not key.startswith(prefix + "."):
-            info.newly_initialized.append(key)  # a new head on a base checkpoint
+        if is_head_model and not key.startswith(prefix + ".") or _matches(key, fresh_ok):
+            info.newly_initialized.append(key)  # a new head on a base checkpoint, or a missing pooler
         else:
             bad_missing.append(key)
     for key in unexpected:

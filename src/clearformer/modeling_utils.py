@@ -78,6 +78,8 @@ class PreTrainedModel(nn.Module):
     # Regexes of keys a checkpoint may lack / may carry without it being an error.
     _keys_to_ignore_on_load_missing: ClassVar[list[str]] = []
     _keys_to_ignore_on_load_unexpected: ClassVar[list[str]] = []
+    # Regexes of keys that may be missing and are then initialised and reported (not an error).
+    _keys_initialized_when_missing: ClassVar[list[str]] = []
 
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()

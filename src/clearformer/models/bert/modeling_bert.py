@@ -341,6 +341,7 @@ class BertPreTrainedModel(PreTrainedModel):
     base_model_prefix = "bert"
     # Older checkpoints saved the position_ids buffer; it is rebuilt, not loaded.
     _keys_to_ignore_on_load_unexpected = [r"embeddings\.position_ids$", r"embeddings\.token_type_ids$"]
+    _keys_initialized_when_missing = [r"(^|\.)pooler\."]
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
