@@ -78,5 +78,5 @@ def test_feature_extraction_from_a_head_checkpoint_without_pooler_matches_oracle
     folder = tiny("mlm")  # BertForMaskedLM weights: no pooler, which feature-extraction does not use
     text = "Features from a masked-LM checkpoint."
     ours = pipeline("feature-extraction", model=folder)
-    assert ours.model.pooler is None
+    assert ours.model.pooler is not None  # initialised fresh, as transformers does; not used here
     assert_close(ours(text), transformers.pipeline("feature-extraction", model=str(folder))(text))

@@ -168,7 +168,6 @@ def _default_folder(task: str, spec: Task):
 
 
 def _load_model(spec: Task, folder, task: str, model_kwargs: dict):
-    from ..checkpoint import CheckpointError
     from ..models.auto import MODEL_MAPPINGS, _AutoModel
 
     if not MODEL_MAPPINGS.get(spec.auto):
@@ -177,13 +176,9 @@ def _load_model(spec: Task, folder, task: str, model_kwargs: dict):
             f"(AutoModel table {spec.auto!r} is empty); pass a loaded model object if you have one"
         )
     auto = type("_PipelineAuto", (_AutoModel,), {"task": spec.auto})
-    try:
-        model = auto.from_pretrained(folder, **model_kwargs)
-    except CheckpointError as err:
-        # a head checkpoint (MLM, classifier) has no pooler; feature-extraction never uses it
-        if spec.auto != "base" or "pooler" not in str(err):
-            raise
-        model = auto.from_pretrained(folder, add_pooling_layer=False, **model_kwargs)
+    # A head checkpoint (masked LM) without a pooler loads with a freshly initialised one, reported
+    # as transformers does; feature-extraction returns hidden states and never uses it.
+    model = auto.from_pretrained(folder, **model_kwargs)
     return model[0] if isinstance(model, tuple) else model
 
 
