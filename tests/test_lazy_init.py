@@ -106,3 +106,14 @@ def test_classifier_from_a_masked_lm_checkpoint_gets_a_fresh_pooler(tmp_path, ca
     assert torch.isfinite(model.bert.pooler.dense.weight).all()
     assert torch.equal(model.bert.pooler.dense.bias, torch.zeros(32))
     assert torch.equal(model.bert.encoder.layer[0].output.dense.weight, mlm.bert.encoder.layer[0].output.dense.weight)
+
+
+def test_save_over_the_folder_the_model_was_loaded_from(tmp_path):
+    torch.manual_seed(0)
+    clearformer.GPT2LMHeadModel(_tiny_gpt2()).save_pretrained(tmp_path)
+    model = clearformer.GPT2LMHeadModel.from_pretrained(tmp_path)  # parameters map the file
+    with torch.no_grad():
+        model.transformer.h[0].mlp.c_fc.weight.mul_(2.0)
+    model.save_pretrained(tmp_path)  # atomic replace of the mapped file
+    back = clearformer.GPT2LMHeadModel.from_pretrained(tmp_path)
+    assert torch.equal(back.transformer.h[0].mlp.c_fc.weight, model.transformer.h[0].mlp.c_fc.weight)

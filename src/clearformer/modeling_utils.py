@@ -54,12 +54,17 @@ def resolve_dtype(dtype: Any, config: PretrainedConfig, state: dict[str, torch.T
 
 
 def _assignable(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
-    """Tensors a model can own: contiguous, its own storage (a .bin may hold views of one buffer)."""
+    """Tensors a model can own: contiguous, its own storage (a .bin may hold views of one buffer).
+
+    On Windows every tensor is copied: a memory-mapped file cannot be replaced while mapped, and
+    saving the fine-tuned model over the folder it came from is a common thing to do.
+    """
     current = model.state_dict(keep_vars=True)
     out, seen = {}, set()
+    copy_all = os.name == "nt"
     for key, value in state.items():
         ptr = value.untyped_storage().data_ptr() if value.numel() else None
-        if not value.is_contiguous() or ptr in seen or value.dtype != current[key].dtype:
+        if copy_all or not value.is_contiguous() or ptr in seen or value.dtype != current[key].dtype:
             value = value.to(current[key].dtype).contiguous().clone()
         elif ptr is not None:
             seen.add(ptr)
