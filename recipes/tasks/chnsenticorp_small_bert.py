@@ -21,9 +21,9 @@ import torch
 from _common import DATA, NO_DROPOUT, parser, run_pair
 
 from clearformer import BertConfig, BertForMaskedLM, BertForSequenceClassification
-from clearformer.tasks import get_task, lm_preprocess, masked_lm_collator
-from clearformer.tasks.language_modeling import LM_TRAINING
-from clearformer.tasks.spec import TaskSpec, register_task
+from clearformer.tasks import get_task
+from clearformer.tasks.language_modeling import masked_lm_task
+from clearformer.tasks.spec import register_task
 from clearformer.tokenization import AutoTokenizer
 from clearformer.tokenization.trainers import WordPieceTrainer
 
@@ -78,21 +78,7 @@ def register_mlm_task(task: str) -> str:
         )
 
     name = f"{task}-mlm"
-    register_task(
-        TaskSpec(
-            name=name,
-            family="language_modeling",
-            auto_model="AutoModelForMaskedLM",
-            load=load,
-            preprocess=lambda tokenizer, **kw: lm_preprocess(tokenizer, mlm=True, **kw),
-            collator=masked_lm_collator,
-            compute_metrics=None,
-            metric="perplexity",
-            preprocess_defaults={"block_size": 128},
-            training_defaults=dict(LM_TRAINING),
-            description=f"masked LM on the {task} texts",
-        )
-    )
+    register_task(masked_lm_task(name, load, f"masked LM on the {task} texts"))
     return name
 
 

@@ -134,18 +134,24 @@ register_task(
     )
 )
 
-register_task(
-    TaskSpec(
-        name="wikitext-mlm",
+
+def masked_lm_task(name: str, load: Callable, description: str) -> TaskSpec:
+    """A masked-LM task over any text loader (``load(folder)`` -> splits with a "text" column)."""
+    return TaskSpec(
+        name=name,
         family="language_modeling",
         auto_model="AutoModelForMaskedLM",
-        load=load_wikitext,
+        load=load,
         preprocess=lambda tokenizer, **kw: lm_preprocess(tokenizer, mlm=True, **kw),
         collator=masked_lm_collator,
         compute_metrics=None,
         metric="perplexity",
         preprocess_defaults={"block_size": 128},
         training_defaults=dict(LM_TRAINING),
-        description="WikiText-2 masked LM (15%, 80/10/10); perplexity = exp(eval_loss)",
+        description=description,
     )
+
+
+register_task(
+    masked_lm_task("wikitext-mlm", load_wikitext, "WikiText-2 masked LM (15%, 80/10/10); perplexity = exp(eval_loss)")
 )
