@@ -115,7 +115,9 @@ def main() -> None:
     p.add_argument("--limit", type=int, help="smoke test: first N rows of each split")
     p.add_argument("--task", choices=["cola", "sst2"], default="cola", help="sst2: accuracy on SST-2 dev")
     p.add_argument("--train-limit", type=int, help="train on the first N training rows (dev stays whole)")
+    p.add_argument("--seed", type=int, default=42, help="training seed (data order, dropout); the head stays seed 42")
     a = p.parse_args()
+    SETTINGS["seed"] = a.seed
     if a.task == "sst2":
         TASK.update(name="sst2", metric="accuracy")
         if a.data.endswith("cola"):
@@ -138,6 +140,7 @@ def main() -> None:
         "dev_rows": len(cola["validation"]),
         "torch_threads": torch.get_num_threads(),
         "cpus": os.cpu_count(),
+        "seed": a.seed,
     }
     with tempfile.TemporaryDirectory() as tmp:
         init_dir = os.path.join(tmp, "init")

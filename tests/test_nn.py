@@ -125,3 +125,29 @@ def test_fused_qkv_works_for_a_model_built_under_inference_mode():
         model = clearformer.BertModel(config).eval()
         out = model(torch.tensor([[1, 2, 3]])).last_hidden_state
     assert out.shape == (1, 3, 32)
+
+
+def test_fused_qkv_cache_follows_a_fused_adamw_step():
+    # The fused AdamW kernel updates parameters without bumping their version counter; the
+    # cached Q/K/V weight must still follow (a training step's forward drops it).
+    import clearformer
+
+    torch.manual_seed(0)
+    config = clearformer.BertConfig(
+        vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=64
+    )
+    model = clearformer.BertForSequenceClassification(config)
+    ids = torch.randint(0, 50, (2, 6))
+    model.eval()
+    with torch.no_grad():
+        model(ids)  # builds the cache
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1, fused=True)
+    model.train()
+    model(ids, labels=torch.tensor([0, 1])).loss.backward()
+    optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        fast = model(ids).logits
+    with torch.enable_grad():
+        reference = model(ids).logits.detach()  # the unfused path, straight from the weights
+    assert (fast - reference).abs().max() < 1e-5

@@ -23,6 +23,16 @@ def _key(linears: tuple[nn.Linear, ...]) -> tuple:
     return tuple((t.data_ptr(), _version(t)) for lin in linears for t in (lin.weight, lin.bias) if t is not None)
 
 
+def forget_fused(owner: nn.Module) -> None:
+    """Drop the cached fused weight; called by every forward that records gradients.
+
+    The version counter does not see every update: the fused AdamW kernel (the Trainer's default,
+    as in transformers) changes parameters in place without bumping it. A training step always
+    starts with a forward that records gradients, so dropping the cache there keeps it right.
+    """
+    owner.__dict__.pop("_fused_projection", None)
+
+
 def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tensor) -> list[torch.Tensor]:
     """``[lin(x) for lin in linears]`` computed by one GEMM over the concatenated weights."""
     if torch.compiler.is_compiling():  # the cache check cannot be traced; the compiler plans its own GEMMs

@@ -32,7 +32,7 @@ from ...modeling_outputs import (
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
-from ...nn.fused import fused_linear
+from ...nn.fused import forget_fused, fused_linear
 from ...nn.masks import causal_mask, padding_mask
 from ..heads import (
     causal_lm_loss,
@@ -163,6 +163,8 @@ class BertSelfAttention(nn.Module):
             if cache is not None:
                 k, v = cache.update(k, v, self.layer_idx)
         else:
+            if torch.is_grad_enabled():
+                forget_fused(self)  # training may change the weights behind the version counter
             q = split_heads(self.query(hidden_states), h)  # (B, H, Lq, D)
             source = encoder_hidden_states if self.is_cross_attention else hidden_states
             k, v = self._key_value(source, cache)  # (B, H, Lk, D)

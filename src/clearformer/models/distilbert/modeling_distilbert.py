@@ -22,7 +22,7 @@ from ...modeling_outputs import (
 )
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
-from ...nn.fused import fused_linear
+from ...nn.fused import forget_fused, fused_linear
 from ...nn.masks import padding_mask
 from ...nn.positional import sinusoidal_table
 from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, token_loss, want_dict
@@ -68,6 +68,7 @@ class MultiHeadSelfAttention(nn.Module):
     def forward(self, hidden_states, mask=None, head_mask=None, output_attentions=False):
         lins = (self.q_lin, self.k_lin, self.v_lin)
         if torch.is_grad_enabled():
+            forget_fused(self)  # training may change the weights behind the version counter
             q, k, v = (split_heads(lin(hidden_states), self.n_heads) for lin in lins)
         else:  # inference: one GEMM for Q, K and V (see nn/fused.py)
             q, k, v = (split_heads(t, self.n_heads) for t in fused_linear(self, lins, hidden_states))
