@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emit, machine_info  # noqa: E402
@@ -50,8 +51,6 @@ def main() -> None:
     emit({"machine": machine_info()})
     with tempfile.TemporaryDirectory() as tmp:
         init = Path(tmp) / "init"
-        import torch
-
         torch.manual_seed(0)
         clearformer.BertForSequenceClassification.from_pretrained(folder, num_labels=2).save_pretrained(init)
         ours = clearformer.BertForSequenceClassification.from_pretrained(init)

@@ -21,4 +21,4 @@ def test_compiled_for_inference_matches_eager():
         eager = model(input_ids=ids, attention_mask=mask).last_hidden_state
         fast = compiled(input_ids=ids, attention_mask=mask).last_hidden_state
     assert (eager - fast).abs().max() < 1e-5
-    assert model.training is False and not isinstance(model, torch._dynamo.eval_frame.OptimizedModule)
+    assert model.training is False and compiled is not model  # the model itself stays eager
