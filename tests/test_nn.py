@@ -151,3 +151,93 @@ def test_fused_qkv_cache_follows_a_fused_adamw_step():
     with torch.enable_grad():
         reference = model(ids).logits.detach()  # the unfused path, straight from the weights
     assert (fast - reference).abs().max() < 1e-5
+
+
+packed_available = pytest.mark.skipif(
+    not __import__("clearformer.nn.packed", fromlist=["_available"])._available(),
+    reason="this CPU build has no oneDNN bf16 support (the packed bf16 path is off)",
+)
+
+
+@packed_available
+def test_packed_bf16_conv1d_and_lm_head_match_the_plain_path():
+    """GPT-2 in bf16 on CPU: the packed oneDNN path gives the plain matmul's numbers (bf16 rounding)."""
+    from clearformer.models.gpt2.configuration_gpt2 import GPT2Config
+    from clearformer.models.gpt2.modeling_gpt2 import GPT2LMHeadModel
+    from clearformer.nn import packed
+    from clearformer.nn.conv1d import Conv1D
+
+    torch.manual_seed(0)
+    layer = Conv1D(48, 32).to(torch.bfloat16)
+    x = torch.randn(3, 5, 32, dtype=torch.bfloat16)
+    with torch.no_grad():
+        fast = layer(x)
+        plain = (x.float() @ layer.weight.float() + layer.bias.float()).to(torch.bfloat16)
+    assert packed._ATTR in layer.__dict__  # the packed path was taken
+    assert fast.shape == (3, 5, 48) and (fast.float() - plain.float()).abs().max() < 0.05
+    assert packed._ATTR not in str(list(layer.state_dict()))
+
+    config = GPT2Config(vocab_size=99, n_positions=32, n_embd=32, n_layer=2, n_head=4)
+    model = GPT2LMHeadModel(config).eval().to(torch.bfloat16)
+    ids = torch.randint(0, 99, (2, 7))
+    with torch.no_grad():
+        fast = model(ids).logits.float()
+    assert packed._ATTR in model.lm_head.__dict__
+    with torch.enable_grad():  # a recording forward takes the plain path and drops the packed copies
+        plain = model(ids).logits.detach().float()
+    assert packed._ATTR not in model.lm_head.__dict__
+    assert (fast - plain).abs().max() < 0.05 * plain.abs().max()
+    with torch.no_grad():
+        greedy_fast = model.generate(ids[:1], max_new_tokens=5, do_sample=False)
+    assert greedy_fast.shape == (1, 12)
+
+
+@packed_available
+def test_packed_bf16_weight_follows_training_and_loading():
+    """Stale packed weights would silently decode with old numbers: they must follow every change."""
+    from clearformer.nn.conv1d import Conv1D
+
+    torch.manual_seed(0)
+    layer = Conv1D(16, 8).to(torch.bfloat16)
+    x = torch.randn(4, 8, dtype=torch.bfloat16)
+
+    def fast_and_plain():
+        with torch.no_grad():
+            fast = layer(x).float()
+        return fast, (x.float() @ layer.weight.float() + layer.bias.float())
+
+    before, _ = fast_and_plain()
+    optimizer = torch.optim.AdamW(layer.parameters(), lr=0.5, fused=True)  # does not bump versions
+    layer(x).float().sum().backward()
+    optimizer.step()
+    after, plain = fast_and_plain()
+    assert (after - plain).abs().max() < 0.05 and (after - before).abs().max() > 0.1
+    layer.load_state_dict({"weight": layer.weight.detach() * -1, "bias": layer.bias.detach()})
+    flipped, plain = fast_and_plain()
+    assert (flipped - plain).abs().max() < 0.05 and (flipped - after).abs().max() > 0.1
+
+
+@packed_available
+def test_packed_bf16_bert_matches_the_plain_path():
+    """BERT in bf16 on CPU: fused QKV, dense layers and GELU post-op vs the recording (plain) path."""
+    import clearformer
+    from clearformer.nn import packed
+
+    torch.manual_seed(0)
+    config = clearformer.BertConfig(
+        vocab_size=60, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96
+    )
+    model = clearformer.BertModel(config).eval().to(torch.bfloat16)
+    ids = torch.randint(0, 60, (3, 9))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    with torch.no_grad():
+        fast = model(ids, attention_mask=mask).last_hidden_state.float()
+    layer = model.encoder.layer[0]
+    assert packed._ATTR in layer.intermediate.dense.__dict__ and packed._ATTR in layer.attention.self.__dict__
+    with torch.enable_grad():
+        plain = model(ids, attention_mask=mask).last_hidden_state.detach().float()
+    assert packed._ATTR not in layer.intermediate.dense.__dict__
+    # bf16 keeps 8 bits of mantissa: LayerNorm outputs of order 1 differ by a few units of 2^-7
+    assert (fast - plain).abs().max() < 0.1
+    assert torch.nn.functional.cosine_similarity(fast.flatten(), plain.flatten(), dim=0) > 0.999

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import packed
+
 
 class Conv1D(nn.Module):
     """``Conv1D(nf, nx)``: nx inputs -> nf outputs (HF's argument order), weight (nx, nf)."""
@@ -23,6 +25,9 @@ class Conv1D(nn.Module):
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if packed.usable(x, self.weight):  # bf16 CPU inference: oneDNN's packed layout is faster
+            return packed.packed_linear(self, x, self.weight, self.bias, transposed=True)
+        packed.forget_packed(self)
         out = torch.addmm(self.bias, x.reshape(-1, self.nx), self.weight)  # one fused GEMM + bias
         return out.view(*x.shape[:-1], self.nf)
 

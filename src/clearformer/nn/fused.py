@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import packed
+
 
 def _version(t: torch.Tensor) -> int:
     # Tensors created under torch.inference_mode() keep no version counter; such weights can only
@@ -31,6 +33,7 @@ def forget_fused(owner: nn.Module) -> None:
     starts with a forward that records gradients, so dropping the cache there keeps it right.
     """
     owner.__dict__.pop("_fused_projection", None)
+    packed.forget_packed(owner)
 
 
 def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tensor) -> list[torch.Tensor]:
@@ -48,4 +51,8 @@ def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tens
         # Plain attribute, not a buffer: it must never reach state_dict or be moved on its own.
         owner.__dict__["_fused_projection"] = cached = (key, weight, bias)
     sizes = [lin.out_features for lin in linears]
-    return list(F.linear(x, cached[1], cached[2]).split(sizes, dim=-1))
+    if packed.usable(x, cached[1]):  # bf16 CPU: the fused weight packed once more for oneDNN
+        out = packed.packed_linear(owner, x, cached[1], cached[2], transposed=False)
+    else:
+        out = F.linear(x, cached[1], cached[2])
+    return list(out.split(sizes, dim=-1))

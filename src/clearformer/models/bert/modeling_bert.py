@@ -30,6 +30,7 @@ from ...modeling_outputs import (
     TokenClassifierOutput,
 )
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
+from ...nn import packed
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.fused import forget_fused, fused_linear
@@ -198,7 +199,7 @@ class BertSelfOutput(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+        return self.LayerNorm(self.dropout(packed.linear(self.dense, hidden_states)) + input_tensor)
 
 
 class BertAttention(nn.Module):
@@ -217,9 +218,15 @@ class BertIntermediate(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = get_activation(config.hidden_act)
+        act = config.hidden_act
+        self._post_op = act if isinstance(act, str) and act in packed.POST_OPS else None
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.intermediate_act_fn(self.dense(hidden_states))
+        dense = self.dense
+        if self._post_op is not None and packed.usable(hidden_states, dense.weight):
+            # bf16 CPU inference: oneDNN applies the activation inside the matmul (no extra pass)
+            return packed.packed_linear(dense, hidden_states, dense.weight, dense.bias, False, self._post_op)
+        return self.intermediate_act_fn(packed.linear(self.dense, hidden_states))
 
 
 class BertOutput(BertSelfOutput):

@@ -28,6 +28,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, as_cache
 from ...nn.conv1d import Conv1D
 from ...nn.masks import causal_mask
+from ...nn.packed import linear as packed_or_plain_linear
 from ..heads import causal_lm_loss, classification_loss, token_loss
 from .configuration_gpt2 import GPT2Config
 
@@ -342,7 +343,7 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
         """``logits_to_keep=n`` projects only the last n positions (generation needs just one)."""
         out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
         hidden = out.last_hidden_state
-        logits = self.lm_head(hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
+        logits = packed_or_plain_linear(self.lm_head, hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
         result = CausalLMOutputWithCrossAttentions(
             loss=causal_lm_loss(logits, labels),
             logits=logits,
