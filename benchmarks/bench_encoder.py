@@ -72,7 +72,16 @@ def main() -> None:
         help="also time clearformer's opt-in compiled_for_inference() (inductor, frozen weights) vs the reference",
     )
     p.add_argument("--shapes", default=None, help="batch x seq list, e.g. 1x32,8x128 (overrides --quick's)")
+    p.add_argument(
+        "--pack-fp32",
+        action="store_true",
+        help="clearformer opts in to MKL-packed fp32 weights (clearformer.nn.packed.allow_fp32_packing)",
+    )
     args = p.parse_args()
+    if args.pack_fp32:
+        from clearformer.nn.packed import allow_fp32_packing
+
+        allow_fp32_packing()
     import tempfile
 
     info = machine_info()
@@ -112,6 +121,7 @@ def main() -> None:
                         "ref_gflops": work / sb["median_s"] / 1e9,
                         "matmul_peak_gflops": peak,
                         "ours_frac_peak": work / sa["median_s"] / 1e9 / peak,
+                        "fp32_packing": args.pack_fp32,
                         "ours": sa,
                         "ref": sb,
                     }

@@ -154,7 +154,7 @@ def test_fused_qkv_cache_follows_a_fused_adamw_step():
 
 
 packed_available = pytest.mark.skipif(
-    not __import__("clearformer.nn.packed", fromlist=["_available"])._available(),
+    not __import__("clearformer.nn.packed", fromlist=["_bf16_available"])._bf16_available(),
     reason="this CPU build has no oneDNN bf16 support (the packed bf16 path is off)",
 )
 
@@ -173,19 +173,19 @@ def test_packed_bf16_conv1d_and_lm_head_match_the_plain_path():
     with torch.no_grad():
         fast = layer(x)
         plain = (x.float() @ layer.weight.float() + layer.bias.float()).to(torch.bfloat16)
-    assert packed._ATTR in layer.__dict__  # the packed path was taken
+    assert packed.is_packed(layer)  # the packed path was taken
     assert fast.shape == (3, 5, 48) and (fast.float() - plain.float()).abs().max() < 0.05
-    assert packed._ATTR not in str(list(layer.state_dict()))
+    assert list(layer.state_dict()) == ["weight", "bias"]
 
     config = GPT2Config(vocab_size=99, n_positions=32, n_embd=32, n_layer=2, n_head=4)
     model = GPT2LMHeadModel(config).eval().to(torch.bfloat16)
     ids = torch.randint(0, 99, (2, 7))
     with torch.no_grad():
         fast = model(ids).logits.float()
-    assert packed._ATTR in model.lm_head.__dict__
+    assert packed.is_packed(model.lm_head)
     with torch.enable_grad():  # a recording forward takes the plain path and drops the packed copies
         plain = model(ids).logits.detach().float()
-    assert packed._ATTR not in model.lm_head.__dict__
+    assert not packed.is_packed(model.lm_head)
     assert (fast - plain).abs().max() < 0.05 * plain.abs().max()
     with torch.no_grad():
         greedy_fast = model.generate(ids[:1], max_new_tokens=5, do_sample=False)
@@ -234,10 +234,56 @@ def test_packed_bf16_bert_matches_the_plain_path():
     with torch.no_grad():
         fast = model(ids, attention_mask=mask).last_hidden_state.float()
     layer = model.encoder.layer[0]
-    assert packed._ATTR in layer.intermediate.dense.__dict__ and packed._ATTR in layer.attention.self.__dict__
+    assert packed.is_packed(layer.intermediate.dense) and packed.is_packed(layer.attention.self)
     with torch.enable_grad():
         plain = model(ids, attention_mask=mask).last_hidden_state.detach().float()
-    assert packed._ATTR not in layer.intermediate.dense.__dict__
+    assert not packed.is_packed(layer.intermediate.dense)
     # bf16 keeps 8 bits of mantissa: LayerNorm outputs of order 1 differ by a few units of 2^-7
     assert (fast - plain).abs().max() < 0.1
     assert torch.nn.functional.cosine_similarity(fast.flatten(), plain.flatten(), dim=0) > 0.999
+
+
+@pytest.mark.skipif(
+    not __import__("clearformer.nn.packed", fromlist=["_fp32_available"])._fp32_available(),
+    reason="this torch build has no MKL (the packed fp32 path is off)",
+)
+def test_packed_fp32_only_for_a_repeated_shape_and_survives_deepcopy():
+    """fp32 packs for one row count: only when it repeats, within float rounding of the plain GEMM."""
+    from clearformer.nn import packed
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(64, 96)
+    plain = torch.nn.functional.linear
+    with torch.no_grad():  # off by default: the same shape twice stays on the plain path
+        x = torch.randn(16, 64)
+        packed.linear(layer, x), packed.linear(layer, x)
+        assert not packed.is_packed(layer)
+    packed.allow_fp32_packing()
+    try:
+        _check_fp32_packing(layer, plain)
+    finally:
+        packed.allow_fp32_packing(False)
+
+
+def _check_fp32_packing(layer, plain):
+    import copy
+
+    from clearformer.nn import packed
+
+    with torch.no_grad():
+        x16, x12 = torch.randn(2, 8, 64), torch.randn(3, 4, 64)
+        first = packed.linear(layer, x16)
+        assert not packed.is_packed(layer)  # a new shape: plain path
+        second = packed.linear(layer, x16)
+        assert packed.is_packed(layer)  # the same shape again: packed
+        assert torch.equal(first, plain(x16, layer.weight, layer.bias))
+        assert (second - first).abs().max() < 1e-5
+        other = packed.linear(layer, x12)  # another shape drops back to the plain path
+        assert torch.equal(other, plain(x12, layer.weight, layer.bias)) and not packed.is_packed(layer)
+        packed.linear(layer, x16), packed.linear(layer, x16)
+        twin = copy.deepcopy(layer)  # the packed buffer is not copied: the twin packs its own
+        assert not packed.is_packed(twin)
+        twin.weight.mul_(-1)
+        assert (packed.linear(twin, x16) + packed.linear(layer, x16) - 2 * layer.bias).abs().max() < 1e-4
+        assert (packed.linear(twin, x16) - plain(x16, twin.weight, twin.bias)).abs().max() < 1e-5
+    assert (layer(x16) - second).abs().max() < 1e-5  # module call unaffected

@@ -25,8 +25,9 @@ class Conv1D(nn.Module):
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if packed.usable(x, self.weight):  # bf16 CPU inference: oneDNN's packed layout is faster
-            return packed.packed_linear(self, x, self.weight, self.bias, transposed=True)
+        out = packed.any_linear(self, x, self.weight, self.bias, transposed=True)  # CPU inference
+        if out is not None:
+            return out
         packed.forget_packed(self)
         out = torch.addmm(self.bias, x.reshape(-1, self.nx), self.weight)  # one fused GEMM + bias
         return out.view(*x.shape[:-1], self.nf)

@@ -51,8 +51,7 @@ def fused_linear(owner: nn.Module, linears: tuple[nn.Linear, ...], x: torch.Tens
         # Plain attribute, not a buffer: it must never reach state_dict or be moved on its own.
         owner.__dict__["_fused_projection"] = cached = (key, weight, bias)
     sizes = [lin.out_features for lin in linears]
-    if packed.usable(x, cached[1]):  # bf16 CPU: the fused weight packed once more for oneDNN
-        out = packed.packed_linear(owner, x, cached[1], cached[2], transposed=False)
-    else:
+    out = packed.any_linear(owner, x, cached[1], cached[2])  # CPU: the fused weight packed for the BLAS
+    if out is None:
         out = F.linear(x, cached[1], cached[2])
     return list(out.split(sizes, dim=-1))
