@@ -29,6 +29,15 @@ VERY_LARGE_INTEGER = int(1e30)  # transformers' "no limit" model_max_length
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
 
 
+def _as_list(value):
+    """Sequence-like batches that are not list/tuple/str (Column, Series, ndarray) -> list."""
+    if value is None or isinstance(value, (str, list, tuple, dict)) or not hasattr(value, "__len__"):
+        return value
+    if not hasattr(value, "__iter__") or len(getattr(value, "shape", ())) > 1:
+        return value
+    return list(value)
+
+
 class PreTrainedTokenizer(SpecialTokensMixin):
     vocab_files_names: dict[str, str] = {}
     model_input_names: list[str] = ["input_ids", "token_type_ids", "attention_mask"]
@@ -213,6 +222,10 @@ class PreTrainedTokenizer(SpecialTokensMixin):
 
         def is_words(x) -> bool:
             return isinstance(x, (list, tuple)) and all(isinstance(w, str) for w in x)
+
+        # A column of a datasets.Dataset (``ds["text"]`` is a lazy Column in datasets >= 4), a
+        # pandas Series or a numpy array of strings is a batch too: read it into a list once.
+        text, text_pair = _as_list(text), _as_list(text_pair)
 
         if is_split_into_words:
             if is_words(text):
