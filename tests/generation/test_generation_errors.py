@@ -54,3 +54,12 @@ def test_other_bad_settings_are_errors(models):
         model.generate(torch.tensor([[5, 400]]), max_new_tokens=2)
     with pytest.raises(ValueError, match="max_length"):
         model.generate(prompt, max_length=3)
+
+
+@pytest.mark.parametrize("name", ["eos_token_id", "pad_token_id"])
+def test_special_token_id_outside_the_vocabulary_is_an_error(models, name):
+    # e.g. a small GPT-2 config that kept the default eos 50256: min_new_tokens would index past
+    # the logits; the reference only warns about it.
+    _, model = models
+    with pytest.raises(ValueError, match=f"{name} 500 is outside the model's vocabulary of 97"):
+        model.generate(torch.randint(6, 97, (1, 4)), max_new_tokens=2, min_new_tokens=2, **{name: 500})

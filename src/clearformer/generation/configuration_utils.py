@@ -113,6 +113,16 @@ class GenerationConfig:
                 f"num_beams ({self.num_beams}) is larger than the vocabulary ({vocab_size} tokens): "
                 "a step cannot keep more distinct continuations than there are tokens"
             )
+        if vocab_size is not None:
+            for name in ("eos_token_id", "pad_token_id", "bos_token_id", "decoder_start_token_id"):
+                value = getattr(self, name, None)
+                ids = [] if value is None else [value] if isinstance(value, int) else list(value)
+                bad = [i for i in ids if not 0 <= i < vocab_size]
+                if bad:
+                    raise ValueError(
+                        f"{name} {value} is outside the model's vocabulary of {vocab_size} tokens; set "
+                        f"generation_config.{name} (or pass {name}=...) to an id the model has, or None"
+                    )
         if self.num_beams > 1 and self.num_return_sequences > self.num_beams:
             raise ValueError(
                 f"num_return_sequences ({self.num_return_sequences}) cannot exceed num_beams ({self.num_beams})"
