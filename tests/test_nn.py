@@ -177,7 +177,7 @@ def test_packed_bf16_conv1d_and_lm_head_match_the_plain_path():
     assert fast.shape == (3, 5, 48) and (fast.float() - plain.float()).abs().max() < 0.05
     assert list(layer.state_dict()) == ["weight", "bias"]
 
-    config = GPT2Config(vocab_size=99, n_positions=32, n_embd=32, n_layer=2, n_head=4)
+    config = GPT2Config(vocab_size=99, n_positions=32, n_embd=32, n_layer=2, n_head=4, bos_token_id=98, eos_token_id=98)
     model = GPT2LMHeadModel(config).eval().to(torch.bfloat16)
     ids = torch.randint(0, 99, (2, 7))
     with torch.no_grad():
