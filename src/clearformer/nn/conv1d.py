@@ -60,7 +60,7 @@ class Int8WeightOnlyLinear(nn.Module):
         flat = x.reshape(-1, self.in_features).to(torch.bfloat16)
         out = torch._weight_int8pack_mm(flat, self.weight_int8, self.scales)
         if self.bias is not None:
-            out = out + self.bias
+            out.add_(self.bias)  # a fresh result: adding in place saves an allocation per layer
         return out.view(*x.shape[:-1], self.out_features)
 
 
