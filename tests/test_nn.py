@@ -287,3 +287,25 @@ def _check_fp32_packing(layer, plain):
         assert (packed.linear(twin, x16) + packed.linear(layer, x16) - 2 * layer.bias).abs().max() < 1e-4
         assert (packed.linear(twin, x16) - plain(x16, twin.weight, twin.bias)).abs().max() < 1e-5
     assert (layer(x16) - second).abs().max() < 1e-5  # module call unaffected
+
+
+def test_an_all_ones_attention_mask_is_dropped_and_changes_nothing():
+    """No padding -> no additive mask (SDPA's faster unmasked kernel); outputs equal bit for bit."""
+    import clearformer
+    from clearformer.nn.masks import padding_mask_or_none
+
+    assert padding_mask_or_none(torch.ones(2, 5, dtype=torch.long), torch.float32) is None
+    assert padding_mask_or_none(None, torch.float32) is None
+    padded = padding_mask_or_none(torch.tensor([[1, 1, 0]]), torch.float32)
+    assert padded.shape == (1, 1, 1, 3) and padded[0, 0, 0, 2] == torch.finfo(torch.float32).min
+
+    torch.manual_seed(0)
+    config = clearformer.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=4)
+    model = clearformer.BertModel(config).eval()
+    ids = torch.randint(0, 50, (2, 6))
+    with torch.no_grad():
+        with_ones = model(ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+        without = model(ids).last_hidden_state
+        explicit = model.encoder(model.embeddings(ids), torch.zeros(2, 1, 1, 6))[0]
+    assert torch.equal(with_ones, without)
+    assert (explicit - without).abs().max() < 1e-6

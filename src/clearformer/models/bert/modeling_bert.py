@@ -34,7 +34,7 @@ from ...nn import packed
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.fused import forget_fused, fused_linear
-from ...nn.masks import causal_mask, padding_mask
+from ...nn.masks import causal_mask, padding_mask, padding_mask_or_none
 from ..heads import (
     causal_lm_loss,
     classification_loss,
@@ -428,7 +428,7 @@ class BertModel(BertPreTrainedModel):
         if cfg.is_decoder:
             mask = causal_mask(length, past + length, dtype, attention_mask, embedding_output.device)
         else:
-            mask = padding_mask(attention_mask, dtype) if attention_mask is not None else None
+            mask = padding_mask_or_none(attention_mask, dtype)
         encoder_mask = None
         if encoder_hidden_states is not None and encoder_attention_mask is not None:
             encoder_mask = padding_mask(encoder_attention_mask, dtype)

@@ -23,7 +23,7 @@ from ...modeling_outputs import (
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.fused import forget_fused, fused_linear
-from ...nn.masks import padding_mask
+from ...nn.masks import padding_mask_or_none
 from ...nn.positional import sinusoidal_table
 from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, token_loss, want_dict
 from .configuration_distilbert import DistilBertConfig
@@ -187,7 +187,7 @@ class DistilBertModel(DistilBertPreTrainedModel):
             )
         validate_attention_mask(shape, attention_mask)
         x = self.embeddings(input_ids, inputs_embeds, position_ids)
-        mask = padding_mask(attention_mask, x.dtype) if attention_mask is not None else None
+        mask = padding_mask_or_none(attention_mask, x.dtype)
         out = self.transformer(
             x,
             mask,

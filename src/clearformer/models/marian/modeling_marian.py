@@ -20,7 +20,7 @@ from ...modeling_outputs import BaseModelOutput
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, EncoderDecoderCache, as_cache
-from ...nn.masks import causal_mask, padding_mask
+from ...nn.masks import causal_mask, padding_mask, padding_mask_or_none
 from ...nn.positional import SinusoidalPositionalEmbedding
 from ..transformer.seq2seq import (
     DecoderOutput,
@@ -213,7 +213,7 @@ class MarianEncoder(MarianPreTrainedModel):
         validate_attention_mask((batch, length), attention_mask)
         positions = torch.arange(length, device=inputs_embeds.device)
         hidden = _dropout(inputs_embeds + self.embed_positions(positions), cfg.dropout, self.training)
-        mask = padding_mask(attention_mask, hidden.dtype) if attention_mask is not None else None
+        mask = padding_mask_or_none(attention_mask, hidden.dtype)
         all_hidden = [] if output_hidden_states else None
         all_attn = [] if output_attentions else None
         for layer in self.layers:
