@@ -5,9 +5,9 @@ pre-packed one. Measured on this machine (2 threads): in bf16 a batch-1 decoding
 768x2304 ``c_attn`` product took 243 us with GPT-2's (in, out) weight, 201 us as (out, in) and
 149 us packed for oneDNN (``mkldnn._reorder_linear_weight``); the 50257x768 LM head 3.5 ms against
 1.9 ms. In fp32, MKL's packed sgemm (``mkl._mkl_reorder_linear_weight``) was 1.2-1.6x faster on the
-BERT-base shapes at 32 rows, and slower at 1 row (a matrix-vector product, where MKL's unpacked
-kernel is already bound by memory). This is what ``torch.compile``'s weight freezing does; doing it
-here gives eager inference the same kernels.
+BERT-base shapes at 32 rows (one thread, loaded machine), and slower at 1 row (a matrix-vector
+product, where MKL's unpacked kernel is already bound by memory). This is what ``torch.compile``'s
+weight freezing does; doing it here gives eager inference the same kernels.
 
 - bf16: one oneDNN-packed copy per weight, good for any number of rows (measured 1 to 4096).
   oneDNN also applies an activation inside the matmul (``POST_OPS``), which saves BERT's GELU pass.
@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# module -> (source key, packed weight, rows it was packed for or None for any) ; and
+# module -> (source key, packed weight, rows it was packed for or None for any, see _packed_weight);
 # module -> row count of its last fp32 call (the "same shape twice" rule).
 _PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LAST_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -88,7 +88,7 @@ def usable(x: torch.Tensor, weight: torch.Tensor) -> bool:
         x.dtype == torch.bfloat16
         and weight.dtype == torch.bfloat16
         and not _plain_context(x, weight)
-        and (_bf16_available())
+        and _bf16_available()
     )
 
 
@@ -122,7 +122,8 @@ def _version(t: torch.Tensor) -> int:
     return -1 if t.is_inference() else t._version
 
 
-def _packed_weight(owner: nn.Module, weight: torch.Tensor, transposed: bool, rows: int | None) -> torch.Tensor:
+def _packed_weight(owner: nn.Module, weight: torch.Tensor, transposed: bool, rows: int | None) -> tuple:
+    """(source key, packed weight, rows or None, the (out, in) weight MKL also needs or None)."""
     key = (weight.data_ptr(), _version(weight), weight.dtype)
     cached = _PACKED.get(owner)
     if cached is None or cached[0] != key or cached[2] != rows:
@@ -130,7 +131,8 @@ def _packed_weight(owner: nn.Module, weight: torch.Tensor, transposed: bool, row
             out_in = (weight.t() if transposed else weight).contiguous()
             if rows is None:  # bf16, oneDNN: packed for one row, serves any row count
                 packed = torch.ops.mkldnn._reorder_linear_weight(out_in, 1)
-            else:
+                out_in = None  # oneDNN needs only the packed copy; do not keep a transposed one too
+            else:  # MKL's call also takes the plain (out, in) weight
                 packed = torch.ops.mkl._mkl_reorder_linear_weight(out_in, rows)
         cached = (key, packed, rows, out_in)
         _PACKED[owner] = cached
