@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -93,6 +94,39 @@ def wikitext_windows(n: int = 8, length: int = 64) -> torch.Tensor:
     return torch.tensor([ids[i * step : i * step + length] for i in range(n)])
 
 
+def matmul_only_step(model: torch.nn.Module) -> Callable[[], None]:
+    """The matrix products of one batch-1 decoding step, in model order, with nothing around them.
+
+    Each layer runs through the same code the model uses (packed bf16, fp32 addmm or int8), so
+    this is the ceiling the matmul kernels put on decoding speed before any other work is added.
+    """
+    from clearformer.nn.conv1d import Conv1D, Int8WeightOnlyLinear
+    from clearformer.nn.packed import linear
+
+    layers = [m for m in model.transformer.modules() if isinstance(m, (Conv1D, Int8WeightOnlyLinear))]
+    layers.append(model.lm_head)
+    dtype = model.lm_head.weight.dtype if hasattr(model.lm_head, "weight") else torch.bfloat16
+    width = {getattr(m, "nx", getattr(m, "in_features", None)) for m in layers}
+    inputs = {w: torch.randn(1, 1, w, dtype=dtype) for w in width}
+
+    def step() -> None:
+        for layer in layers:
+            x = inputs[getattr(layer, "nx", getattr(layer, "in_features", None))]
+            linear(layer, x) if type(layer) is torch.nn.Linear else layer(x)
+
+    return step
+
+
+def time_steps(step: Callable[[], None], per_timing: int = 20) -> float:
+    """Median seconds of one ``step`` (timed in runs of ``per_timing`` to average out the clock)."""
+
+    def run() -> None:
+        for _ in range(per_timing):
+            step()
+
+    return timed(run, 3) / per_timing
+
+
 @torch.inference_mode()
 def accuracy(reference: torch.nn.Module, other: torch.nn.Module, windows: torch.Tensor) -> tuple[float, float]:
     a = reference(windows).logits.float()
@@ -113,6 +147,12 @@ def main() -> None:
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--check-equal", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--trained", default=None, help="also measure bf16/int8 accuracy on this trained model")
+    parser.add_argument(
+        "--matmul-rows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time one step's matrix products alone (the kernels' ceiling), batch 1",
+    )
     args = parser.parse_args()
     global WARMUP
     WARMUP = args.warmup
@@ -150,6 +190,8 @@ def main() -> None:
                 f"{dname}: batch-1 limit {limit:.1f} tok/s "
                 f"({per_token / 1e6:.0f} MB of weights + KV cache read per token)"
             )
+            if args.matmul_rows:
+                add(f"clearformer matmuls only {dname}", 1, time_steps(matmul_only_step(ours)) * new, limit)
             for batch in batches:
                 ids = prompts[:batch]
                 kw = dict(max_new_tokens=new, do_sample=False)
@@ -187,6 +229,8 @@ def main() -> None:
         ours8 = GPT2LMHeadModel.from_pretrained(folder, quantize="int8")
         limit8 = bandwidth * 1e9 / (bytes_per_token(ours8, plen + new / 2, 2))
         print(f"int8: batch-1 limit {limit8:.1f} tok/s")
+        if args.matmul_rows:
+            add("clearformer matmuls only int8", 1, time_steps(matmul_only_step(ours8)) * new, limit8)
         for batch in batches:
             ids = prompts[:batch]
             add(
