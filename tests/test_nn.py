@@ -278,8 +278,9 @@ def _check_fp32_packing(layer, plain):
         assert packed.is_packed(layer)  # the same shape again: packed
         assert torch.equal(first, plain(x16, layer.weight, layer.bias))
         assert (second - first).abs().max() < 1e-5
-        other = packed.linear(layer, x12)  # another shape drops back to the plain path
-        assert torch.equal(other, plain(x12, layer.weight, layer.bias)) and not packed.is_packed(layer)
+        other = packed.linear(layer, x12)  # another shape runs on the plain path (the pack stays)
+        assert torch.equal(other, plain(x12, layer.weight, layer.bias))
+        assert torch.equal(packed.linear(layer, x16), second)  # back to 16 rows: the same pack
         packed.linear(layer, x16), packed.linear(layer, x16)
         twin = copy.deepcopy(layer)  # the packed buffer is not copied: the twin packs its own
         assert not packed.is_packed(twin)

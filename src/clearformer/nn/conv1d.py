@@ -28,7 +28,7 @@ class Conv1D(nn.Module):
         out = packed.any_linear(self, x, self.weight, self.bias, transposed=True)  # CPU inference
         if out is not None:
             return out
-        packed.forget_packed(self)
+        packed.forget_if_recording(self)
         out = torch.addmm(self.bias, x.reshape(-1, self.nx), self.weight)  # one fused GEMM + bias
         return out.view(*x.shape[:-1], self.nf)
 
