@@ -106,13 +106,15 @@ def matmul_only_step(model: torch.nn.Module) -> Callable[[], None]:
     layers = [m for m in model.transformer.modules() if isinstance(m, (Conv1D, Int8WeightOnlyLinear))]
     layers.append(model.lm_head)
     dtype = model.lm_head.weight.dtype if hasattr(model.lm_head, "weight") else torch.bfloat16
-    width = {getattr(m, "nx", getattr(m, "in_features", None)) for m in layers}
-    inputs = {w: torch.randn(1, 1, w, dtype=dtype) for w in width}
+    inputs = {}  # one input row per input width, shared by the layers of that width
+    calls = []
+    for layer in layers:
+        width = layer.nx if isinstance(layer, Conv1D) else layer.in_features
+        calls.append((layer, inputs.setdefault(width, torch.randn(1, 1, width, dtype=dtype))))
 
     def step() -> None:
-        for layer in layers:
-            x = inputs[getattr(layer, "nx", getattr(layer, "in_features", None))]
-            linear(layer, x) if type(layer) is torch.nn.Linear else layer(x)
+        for layer, x in calls:
+            linear(layer, x)  # the LM head's path in the model; any other layer is just called
 
     return step
 
