@@ -1,0 +1,108 @@
+"""clearformer's compiled int8 matrix-vector kernel (nn/cpu_kernels.py, nn/csrc/int8_gemv.cpp)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from clearformer.nn import cpu_kernels
+from clearformer.nn.conv1d import Int8WeightOnlyLinear
+
+_REASON = cpu_kernels._unavailable_reason()
+# Skipped only where the machine cannot have the kernel; where it can, a failed build fails here.
+needs_kernel = pytest.mark.skipif(_REASON is not None, reason=f"int8 CPU kernel unavailable: {_REASON}")
+
+
+@needs_kernel
+def test_kernel_builds_where_the_machine_allows_it():
+    assert cpu_kernels.available(), "AVX-512 and a compiler are here, so the build must succeed"
+
+
+@needs_kernel
+@pytest.mark.parametrize("n,k", [(768, 768), (5, 100), (2305, 770), (33, 64)])
+def test_pack_and_unpack_are_inverse(n, k):
+    q = torch.randint(-127, 128, (n, k), dtype=torch.int8)
+    packed = cpu_kernels.pack_int8(q)
+    assert packed.shape == ((n + 3) // 4, (k + 63) // 64, 4, 64)
+    assert torch.equal(cpu_kernels.unpack_int8(packed, n, k), q)
+
+
+@needs_kernel
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 9])
+@pytest.mark.parametrize("n,k", [(768, 768), (7, 130), (2305, 64)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_int8_linear_equals_the_dequantized_product(rows, n, k, with_bias):
+    torch.manual_seed(rows * 1000 + n + k)
+    q = torch.randint(-127, 128, (n, k), dtype=torch.int8)
+    scales = torch.rand(n) * 0.02 + 1e-3
+    bias = torch.randn(n) if with_bias else None
+    x = torch.randn(rows, k, dtype=torch.float64)
+    expected = x @ (q.double() * scales.double()[:, None]).T
+    if bias is not None:
+        expected += bias.double()
+    packed = cpu_kernels.pack_int8(q)
+    padded = packed.shape[0] * 4
+    pad = torch.zeros(padded - n)
+    got = cpu_kernels.int8_linear(
+        x.float(), packed, torch.cat([scales, pad]), None if bias is None else torch.cat([bias, pad]), n
+    )
+    assert got.shape == (rows, n) and got.dtype == torch.float32 and got.is_contiguous()
+    # fp32 accumulation over k products of size <= |x| * 127 * scale
+    tol = 1e-5 * (x.abs() @ (q.double().abs() * scales.double()[:, None]).T).max().item()
+    assert (got.double() - expected).abs().max().item() <= tol
+
+
+@needs_kernel
+def test_int8_linear_keeps_the_activation_dtype():
+    q = torch.randint(-127, 128, (64, 128), dtype=torch.int8)
+    packed = cpu_kernels.pack_int8(q)
+    x = torch.randn(1, 128, dtype=torch.bfloat16)
+    got = cpu_kernels.int8_linear(x, packed, torch.full((64,), 0.01), None, 64)
+    expected = (x.float() @ q.float().T) * 0.01
+    assert got.dtype == torch.bfloat16
+    assert torch.allclose(got.float(), expected, rtol=1e-2, atol=1e-2)
+
+
+@needs_kernel
+@pytest.mark.parametrize("rows", [1, 16, 17, 40])
+def test_layer_in_grouped_layout_matches_torchs_int8_kernel(rows, monkeypatch):
+    """Both layouts quantize the same way; the kernel path (<= 16 rows) and the dequantized matmul
+    (longer inputs) give the same numbers as torch's ``_weight_int8pack_mm`` path up to bf16 rounding."""
+    torch.manual_seed(rows)
+    w, b = torch.randn(300, 192), torch.randn(300)
+    grouped = Int8WeightOnlyLinear(w, b)
+    monkeypatch.setattr(cpu_kernels, "available", lambda: False)
+    plain = Int8WeightOnlyLinear(w, b)
+    assert (grouped.layout, plain.layout) == ("grouped", "rows")
+    assert torch.equal(cpu_kernels.unpack_int8(grouped.weight_int8, 300, 192), plain.weight_int8)
+    assert torch.equal(grouped.scales[:300].bfloat16(), plain.scales)  # torch's kernel takes bf16 scales
+    x = torch.randn(rows, 192, dtype=torch.bfloat16)
+    a, c = grouped(x).float(), plain(x).float()
+    assert a.shape == c.shape == (rows, 300)
+    # bf16 outputs of two kernels summing in different orders (and bf16 vs fp32 scales)
+    assert (a - c).abs().max() <= 0.02 * c.abs().max()
+
+
+@needs_kernel
+def test_layer_survives_a_dtype_cast_of_the_model():
+    layer = Int8WeightOnlyLinear(torch.randn(64, 64), torch.randn(64))
+    x = torch.randn(2, 64)
+    before = layer(x)
+    layer.to(torch.bfloat16)  # model.to(dtype) after quantizing turns the fp32 scales into bf16
+    after = layer(x)
+    assert torch.allclose(before, after, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("in_features", [200, 40, 768])
+def test_layer_without_the_kernel_is_right_for_any_width(in_features, monkeypatch):
+    """torch's _weight_int8pack_mm reads past the row end unless in_features % 16 == 0."""
+    monkeypatch.setattr(cpu_kernels, "available", lambda: False)
+    layer = Int8WeightOnlyLinear(torch.randn(50, in_features), torch.randn(50))
+    x = torch.randn(3, in_features, dtype=torch.bfloat16)
+    expected = x.float() @ layer.dequantized(torch.float32).T + layer.bias.float()
+    assert (layer(x).float() - expected).abs().max() <= 0.01 * expected.abs().max()
+
+
+def test_kernels_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("CLEARFORMER_CPU_KERNELS", "0")
+    assert "CLEARFORMER_CPU_KERNELS=0" in cpu_kernels._unavailable_reason()
