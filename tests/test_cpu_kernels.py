@@ -27,6 +27,10 @@ def test_pack_and_unpack_are_inverse(n, k):
     assert torch.equal(cpu_kernels.unpack_int8(packed, n, k), q)
 
 
+def _pad(v: torch.Tensor, rows: int) -> torch.Tensor:
+    return torch.cat([v, v.new_zeros(rows - v.shape[0])])
+
+
 @needs_kernel
 @pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 9])
 @pytest.mark.parametrize("n,k", [(768, 768), (7, 130), (2305, 64)])
@@ -35,17 +39,15 @@ def test_int8_linear_equals_the_dequantized_product(rows, n, k, with_bias):
     torch.manual_seed(rows * 1000 + n + k)
     q = torch.randint(-127, 128, (n, k), dtype=torch.int8)
     scales = torch.rand(n) * 0.02 + 1e-3
-    bias = torch.randn(n) if with_bias else None
+    bias = None
+    if with_bias:  # fp32, or bf16 as after a model.to(torch.bfloat16): the kernel takes either
+        bias = torch.randn(n, dtype=torch.bfloat16 if rows % 2 else torch.float32)
     x = torch.randn(rows, k, dtype=torch.float64)
     expected = x @ (q.double() * scales.double()[:, None]).T
     if bias is not None:
         expected += bias.double()
     packed = cpu_kernels.pack_int8(q)
-    padded = packed.shape[0] * 4
-    pad = torch.zeros(padded - n)
-    got = cpu_kernels.int8_linear(
-        x.float(), packed, torch.cat([scales, pad]), None if bias is None else torch.cat([bias, pad]), n
-    )
+    got = cpu_kernels.int8_linear(x.float(), packed, _pad(scales, packed.shape[0] * 4), bias, n)
     assert got.shape == (rows, n) and got.dtype == torch.float32 and got.is_contiguous()
     # fp32 accumulation over k products of size <= |x| * 127 * scale
     tol = 1e-5 * (x.abs() @ (q.double().abs() * scales.double()[:, None]).T).max().item()

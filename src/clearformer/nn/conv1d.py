@@ -65,7 +65,7 @@ class Int8WeightOnlyLinear(nn.Module):
             rows = packed.shape[0] * packed.shape[2]  # the kernel pads the row count to its groups
             self.register_buffer("weight_int8", packed)
             self.register_buffer("scales", _pad_rows(scale, rows))
-            self.register_buffer("bias", None if bias is None else _pad_rows(bias.detach().float(), rows))
+            self.register_buffer("bias", None if bias is None else bias.detach().float())
         else:
             self.layout = "rows"
             self.register_buffer("weight_int8", q)

@@ -1,12 +1,13 @@
-"""clearformer's own CPU kernels (csrc/*.cpp), compiled on first use and cached by torch.
+"""clearformer's own CPU kernel (csrc/int8_gemv.cpp), compiled on first use and cached by torch.
 
-The one kernel here is the int8 weight-only matrix-vector product of a decoding step: torch's
-``_weight_int8pack_mm`` read GPT-2-small's int8 weights at 10-11 GB/s on this machine (2 threads)
-where a plain read of the same bytes runs at 30-35 GB/s; csrc/int8_gemv.cpp reads them at 23-24 GB/s
-(its comment says how). It needs AVX-512 and a C++ compiler; where either is missing, or the build
-fails, ``available()`` is False and callers keep torch's kernel — the results agree to float
-rounding. ``CLEARFORMER_CPU_KERNELS=0`` turns the kernels off; the build goes to torch's extension
-cache (``TORCH_EXTENSIONS_DIR``, by default ~/.cache/torch_extensions) and takes ~20 s once.
+The kernel is the matrix-vector product of a decoding step (1-16 rows of activations) with int8
+weight-only quantized weights in a grouped layout of its own. Measured on this
+machine (2 threads, GPT-2-small's int8 weights): torch's ``_weight_int8pack_mm`` read them at
+10-11 GB/s where a plain read of the same bytes runs at 30-35 GB/s; this kernel at 23-24 GB/s
+(csrc/int8_gemv.cpp says how). It needs AVX-512 and a C++ compiler; where either is missing, or the
+build fails, ``available()`` is False and callers keep torch's kernels — the results agree to
+float rounding. ``CLEARFORMER_CPU_KERNELS=0`` turns it off; the build goes to torch's extension
+cache (``TORCH_EXTENSIONS_DIR``, by default ~/.cache/torch_extensions) and takes ~25 s once.
 """
 
 from __future__ import annotations
@@ -63,16 +64,16 @@ def _module():
     if reason is None:
         with _LOCK:
             try:
-                logger.info("compiling clearformer's int8 CPU kernel (once; ~20 s)")
+                logger.info("compiling clearformer's int8 CPU kernel (once; ~25 s)")
                 return _build()
             except Exception as exc:  # a failed build must never break inference: torch's kernel remains
                 reason = f"its build failed: {exc}".splitlines()[0]
-    logger.warning("clearformer's int8 CPU kernel is not used (%s); falling back to torch's", reason)
+    logger.warning("clearformer's int8 CPU kernel is not used (%s); torch's int8 kernel runs instead", reason)
     return None
 
 
 def available() -> bool:
-    """True when the int8 kernel is compiled and usable on this machine."""
+    """True when the kernel is compiled and usable on this machine."""
     return _module() is not None
 
 
@@ -91,8 +92,8 @@ def unpack_int8(packed: torch.Tensor, out_features: int, in_features: int) -> to
 def int8_linear(
     x: torch.Tensor, packed: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor | None, out_features: int
 ) -> torch.Tensor:
-    """``x @ (scales[:, None] * W).T + bias`` for 2-D ``x``; scales and bias fp32, padded like ``packed``."""
-    # A model.to(dtype) after quantizing converts these float buffers; the kernel reads fp32.
+    """``x @ (scales[:, None] * W).T + bias`` for 2-D ``x``, in x's dtype; ``scales`` has the packed
+    (padded) row count, a bias at least ``out_features`` long and of any float dtype."""
+    # A model.to(dtype) after quantizing turns the fp32 scales into bf16; the kernel reads fp32.
     scales = scales if scales.dtype == torch.float32 else scales.float()
-    bias = bias if bias is None or bias.dtype == torch.float32 else bias.float()
     return _module().int8_linear(x, packed, scales, bias, out_features)
