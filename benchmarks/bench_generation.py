@@ -49,11 +49,13 @@ def measure_bandwidth(gib: float = 0.5, repeats: int = 7) -> float:
 
 
 def bytes_per_token(model: torch.nn.Module, context: float, dtype_bytes: int) -> float:
-    """Weights read once per step (wpe: one row; wte: once, as the tied LM head) + the KV cache."""
+    """Weights read once per step + the KV cache. wpe gives one row; wte is read whole only as the
+    tied LM head (an int8 model has its own quantized head, and reads one wte row per token)."""
     cfg = model.config
+    head = getattr(model.lm_head, "weight", None)
     seen, total = set(), 0
     for name, p in model.named_parameters():
-        if id(p) in seen or "wpe" in name:
+        if id(p) in seen or "wpe" in name or ("wte" in name and p is not head):
             continue
         seen.add(id(p))
         total += p.numel() * p.element_size()
