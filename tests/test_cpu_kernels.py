@@ -105,6 +105,13 @@ def test_layer_without_the_kernel_is_right_for_any_width(in_features, monkeypatc
     assert (layer(x).float() - expected).abs().max() <= 0.01 * expected.abs().max()
 
 
+@needs_kernel
+def test_only_a_first_build_is_announced(tmp_path, monkeypatch):
+    assert cpu_kernels.available() and cpu_kernels._built_before()  # this machine's build exists now
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))  # a machine that never built it
+    assert not cpu_kernels._built_before()
+
+
 def test_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("CLEARFORMER_CPU_KERNELS", "0")
     assert "CLEARFORMER_CPU_KERNELS=0" in cpu_kernels._unavailable_reason()

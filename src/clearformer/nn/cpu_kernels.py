@@ -42,14 +42,29 @@ def _unavailable_reason() -> str | None:
     return None
 
 
+_NAME = "clearformer_int8_gemv"
+
+
+def _built_before() -> bool:
+    """Whether torch's extension cache already holds a build (then loading takes well under 1 s)."""
+    try:
+        from torch.utils.cpp_extension import _get_build_directory  # private, hence the fallback
+
+        return (Path(_get_build_directory(_NAME, False)) / f"{_NAME}.so").is_file()
+    except Exception:
+        return False
+
+
 @functools.cache
 def _build():
     from torch.utils.cpp_extension import load
 
     # torch.utils.cpp_extension rebuilds when the source changes and locks the cache folder, so
     # parallel test workers share one build.
+    if not _built_before():  # a ~25 s pause with no word would look like a hang
+        logger.warning("compiling clearformer's int8 CPU kernel: once per machine, about 25 s")
     return load(
-        name="clearformer_int8_gemv",
+        name=_NAME,
         sources=[str(_SOURCE)],
         extra_cflags=_FLAGS,
         extra_ldflags=["-fopenmp"],  # resolves to torch's own libgomp: one OpenMP pool, not two
@@ -64,7 +79,6 @@ def _module():
     if reason is None:
         with _LOCK:
             try:
-                logger.info("compiling clearformer's int8 CPU kernel (once; ~25 s)")
                 return _build()
             except Exception as exc:  # a failed build must never break inference: torch's kernel remains
                 reason = f"its build failed: {exc}".splitlines()[0]
