@@ -112,6 +112,23 @@ def test_only_a_first_build_is_announced(tmp_path, monkeypatch):
     assert not cpu_kernels._built_before()
 
 
+@pytest.mark.parametrize("layout", ["grouped", "rows"])
+def test_gradients_flow_through_a_quantized_layer(layout, monkeypatch):
+    """The int8 kernels have no backward; a recording forward must still give the input's gradient."""
+    if layout == "grouped" and _REASON is not None:
+        pytest.skip(f"int8 CPU kernel unavailable: {_REASON}")
+    if layout == "rows":
+        monkeypatch.setattr(cpu_kernels, "available", lambda: False)
+    layer = Int8WeightOnlyLinear(torch.randn(48, 64), torch.randn(48))
+    assert layer.layout == layout
+    x = torch.randn(2, 64, requires_grad=True)
+    layer(x).square().sum().backward()
+    x_ref = x.detach().clone().requires_grad_(True)
+    weight = layer.dequantized(torch.float32)
+    torch.nn.functional.linear(x_ref, weight, layer.bias.float()[:48]).square().sum().backward()
+    assert torch.allclose(x.grad, x_ref.grad, rtol=1e-4, atol=1e-4)
+
+
 def test_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("CLEARFORMER_CPU_KERNELS", "0")
     assert "CLEARFORMER_CPU_KERNELS=0" in cpu_kernels._unavailable_reason()

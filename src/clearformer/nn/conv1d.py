@@ -74,16 +74,17 @@ class Int8WeightOnlyLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
-        if self.layout == "grouped":
-            if x.device.type == "cpu" and flat.shape[0] <= self.KERNEL_MAX_ROWS:
-                out = cpu_kernels.int8_linear(flat, self.weight_int8, self.scales, self.bias, self.out_features)
-            else:
-                out = F.linear(flat, self.dequantized(flat.dtype), self._bias(flat.dtype))
-        elif self.in_features % 16 == 0:
+        # Neither int8 kernel has a backward: a forward that autograd records (gradients for the
+        # input, e.g. through a frozen quantized body) takes the dequantized matmul, which has one.
+        fast = not (x.requires_grad and torch.is_grad_enabled())
+        if fast and self.layout == "grouped" and x.device.type == "cpu" and flat.shape[0] <= self.KERNEL_MAX_ROWS:
+            out = cpu_kernels.int8_linear(flat, self.weight_int8, self.scales, self.bias, self.out_features)
+        # torch's kernel reads past the row end when in_features % 16 != 0 (garbage, or a crash)
+        elif fast and self.layout == "rows" and self.in_features % 16 == 0:
             out = torch._weight_int8pack_mm(flat.to(torch.bfloat16), self.weight_int8, self.scales)
             if self.bias is not None:
                 out.add_(self.bias)  # a fresh result: adding in place saves an allocation per layer
-        else:  # torch's kernel reads past the row end when in_features % 16 != 0 (garbage, or a crash)
+        else:
             out = F.linear(flat, self.dequantized(flat.dtype), self._bias(flat.dtype))
         return out.view(*x.shape[:-1], self.out_features)
 
