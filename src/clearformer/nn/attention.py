@@ -13,6 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .dropout import dropout
+
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """(B, L, H*D) -> (B, H, L, D): the ``view`` + ``permute(0, 2, 1, 3)`` of the course."""
@@ -47,7 +49,7 @@ def eager_attention(
         scores = scores + mask
     weights = torch.softmax(scores, dim=-1)
     if dropout_p > 0.0:
-        weights = F.dropout(weights, p=dropout_p, training=True)
+        weights = dropout(weights, dropout_p)
     if head_mask is not None:
         weights = weights * head_mask
     return torch.matmul(weights, value), weights
@@ -70,7 +72,10 @@ def attention(
             f"key and value must have the same length, got {key.shape[-2]} and {value.shape[-2]}: "
             "each key position needs the value it stands for"
         )
-    if need_weights or head_mask is not None or implementation == "eager":
+    # Training with attention dropout on CPU: SDPA would run its math path with torch's slow
+    # dropout mask anyway; the eager path is the same math with clearformer's (nn/dropout.py).
+    cpu_dropout = dropout_p > 0.0 and query.device.type == "cpu"
+    if need_weights or head_mask is not None or implementation == "eager" or cpu_dropout:
         return eager_attention(query, key, value, mask, dropout_p, scale, head_mask)
     if mask is not None and mask.dtype != query.dtype:
         mask = mask.to(query.dtype)

@@ -27,6 +27,7 @@ from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, as_cache
 from ...nn.conv1d import Conv1D
+from ...nn.dropout import Dropout
 from ...nn.masks import causal_mask
 from ...nn.packed import linear as packed_or_plain_linear
 from ..heads import causal_lm_loss, classification_loss, token_loss
@@ -88,8 +89,8 @@ class GPT2Attention(nn.Module):
         self.upcast = config.reorder_and_upcast_attn
         self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
         self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
-        self.attn_dropout = nn.Dropout(config.attn_pdrop)
-        self.resid_dropout = nn.Dropout(config.resid_pdrop)
+        self.attn_dropout = Dropout(config.attn_pdrop)
+        self.resid_dropout = Dropout(config.resid_pdrop)
 
     def forward(
         self,
@@ -138,7 +139,7 @@ class GPT2MLP(nn.Module):
         act = config.activation_function
         self.act = get_activation(act)
         self.fused_act = get_activation("gelu_pytorch_tanh") if act == "gelu_new" else None
-        self.dropout = nn.Dropout(config.resid_pdrop)
+        self.dropout = Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         hidden_states = self.c_fc(hidden_states)
@@ -205,7 +206,7 @@ class GPT2Model(GPT2PreTrainedModel):
         super().__init__(config)
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
         self.wpe = nn.Embedding(config.n_positions, config.n_embd)
-        self.drop = nn.Dropout(config.embd_pdrop)
+        self.drop = Dropout(config.embd_pdrop)
         self.h = nn.ModuleList(GPT2Block(config, i) for i in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
         self.gradient_checkpointing = False
@@ -405,7 +406,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         self.num_labels = config.num_labels
         self.transformer = GPT2Model(config)
         p = getattr(config, "classifier_dropout", None)
-        self.dropout = nn.Dropout(p if p is not None else getattr(config, "hidden_dropout", 0.1))
+        self.dropout = Dropout(p if p is not None else getattr(config, "hidden_dropout", 0.1))
         self.classifier = nn.Linear(config.n_embd, config.num_labels)
         self.post_init()
 
@@ -430,8 +431,8 @@ class SequenceSummary(nn.Module):
         self.summary = nn.Linear(config.n_embd, out) if config.summary_use_proj else nn.Identity()
         act = config.summary_activation
         self.activation = get_activation(act) if act else nn.Identity()
-        self.first_dropout = nn.Dropout(config.summary_first_dropout)
-        self.last_dropout = nn.Dropout(getattr(config, "summary_last_dropout", 0.0))
+        self.first_dropout = Dropout(config.summary_first_dropout)
+        self.last_dropout = Dropout(getattr(config, "summary_last_dropout", 0.0))
 
     def forward(self, hidden_states: torch.Tensor, cls_index: torch.Tensor | None = None) -> torch.Tensor:
         if cls_index is None:  # default: the last token of each choice

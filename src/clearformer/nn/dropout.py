@@ -1,0 +1,67 @@
+"""Dropout with a fast mask on CPU: the same function as ``nn.Dropout``, ~2.4x cheaper.
+
+On CPU, torch draws a dropout mask with ``bernoulli_``, one generator call per element: 8.6 ms for
+the 1.6M attention probabilities of a MiniLM layer at batch 32 x seq 64 (2 threads), and 20 such
+masks made dropout a quarter of a bf16 fine-tuning step (torch.profiler). Here the mask comes from
+16 random bits per element, three per int64 drawn with ``random_()`` (torch's default generator, so
+``torch.manual_seed`` and a resumed Trainer reproduce it): 2.5 ms for the same mask and ~1 ms to
+apply it. The drop probability is rounded to a multiple of 2^-16 (at most 7.7e-6 off; p = 0.1
+becomes 0.100006) and kept values are scaled by 1 / (1 - that p), so the expected output still
+equals the input. The masks differ from ``nn.Dropout``'s for the same seed; every comparison with
+transformers in this project trains with dropout 0. CUDA keeps torch's own (Philox) dropout,
+which is already fast.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_LEVELS = 1 << 16
+
+
+def keep_mask(shape: torch.Size, p: float, device: torch.device | None = None) -> tuple[torch.Tensor, float]:
+    """(bool mask of ``shape``, the exact keep probability). Each element is kept unless its 16
+    random bits fall in the lowest ``round(p * 65536)`` values."""
+    drop_levels = round(p * _LEVELS)
+    n = shape.numel()
+    # int64 random_() fills 63 bits: the low three 16-bit words of each are uniform, the top one
+    # (15 bits) is not, so only words 0-2 are used.
+    words = torch.empty((n + 2) // 3, dtype=torch.int64, device=device).random_()
+    bits = words.view(torch.int16).view(-1, 4)[:, :3]
+    # int16 holds -32768..32767, so bits + 32768 is the 16-bit value to compare
+    mask = (bits >= drop_levels - _LEVELS // 2).view(-1)[:n]
+    return mask.view(shape), 1.0 - drop_levels / _LEVELS
+
+
+class _MaskedScale(torch.autograd.Function):
+    """x * mask * scale, keeping only the bool mask for the backward (as torch's dropout does)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, mask: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.save_for_backward(mask)
+        ctx.scale = scale
+        return x.mul(mask).mul_(scale)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (mask,) = ctx.saved_tensors
+        return grad.mul(mask).mul_(ctx.scale), None, None
+
+
+def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    """``F.dropout(x, p, training)``, with the fast mask on CPU (see the module docstring)."""
+    if not training or p == 0.0:
+        return x
+    if x.device.type != "cpu" or p >= 1.0 or p < 0.0:  # F.dropout raises on p outside [0, 1]
+        return F.dropout(x, p, training)
+    mask, keep = keep_mask(x.shape, p, x.device)
+    return _MaskedScale.apply(x, mask, 1.0 / keep)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` (same arguments, an instance of it) with the fast CPU mask."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return dropout(input, self.p, self.training)

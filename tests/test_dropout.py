@@ -1,0 +1,92 @@
+"""clearformer's dropout (nn/dropout.py): nn.Dropout's function with a cheaper CPU mask."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from clearformer.nn.attention import attention, eager_attention
+from clearformer.nn.dropout import Dropout, dropout, keep_mask
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9, 1e-4])
+def test_the_mask_drops_a_fraction_p(p):
+    torch.manual_seed(0)
+    n = 1_000_003  # not a multiple of 3: the last int64 is used in part
+    mask, keep = keep_mask(torch.Size([n]), p)
+    assert mask.dtype == torch.bool and mask.shape == (n,)
+    assert abs(keep - (1 - p)) <= 2**-16 / 2
+    dropped = 1 - mask.float().mean().item()
+    assert abs(dropped - (1 - keep)) < 6 * math.sqrt(p * (1 - p) / n) + 1e-6  # six standard deviations
+
+
+def test_each_of_the_three_words_is_uniform():
+    """Words 0-2 of every int64 are used; a biased word would show as a skewed drop rate in its column."""
+    torch.manual_seed(1)
+    mask, _ = keep_mask(torch.Size([3 * 200_000]), 0.5)
+    per_word = 1 - mask.view(-1, 3).float().mean(0)
+    assert torch.all((per_word - 0.5).abs() < 6 * math.sqrt(0.25 / 200_000))
+
+
+def test_dropout_scales_the_kept_values_and_keeps_the_mean():
+    torch.manual_seed(2)
+    x = torch.randn(64, 1000)
+    y = dropout(x, 0.25)
+    kept = y != 0
+    _, keep = keep_mask(torch.Size([1]), 0.25)
+    assert torch.allclose(y[kept], x[kept] / keep)
+    assert abs(dropout(torch.ones(1_000_000), 0.25).mean().item() - 1) < 0.005
+
+
+def test_dropout_is_reproducible_from_the_seed_and_differs_between_calls():
+    torch.manual_seed(3)
+    a, b = dropout(torch.ones(5000), 0.5), dropout(torch.ones(5000), 0.5)
+    torch.manual_seed(3)
+    assert torch.equal(dropout(torch.ones(5000), 0.5), a)
+    assert not torch.equal(a, b)
+
+
+def test_gradient_is_the_mask_times_the_scale():
+    torch.manual_seed(4)
+    x = torch.randn(300, 7, requires_grad=True)
+    y = dropout(x, 0.3)
+    y.sum().backward()
+    expected = (y != 0).float() / keep_mask(torch.Size([1]), 0.3)[1]
+    assert torch.allclose(x.grad, expected)
+
+
+def test_identity_when_off_and_torchs_errors_for_bad_p():
+    x = torch.randn(4, 4)
+    assert dropout(x, 0.0) is x and dropout(x, 0.5, training=False) is x
+    assert torch.equal(dropout(x, 1.0), torch.zeros_like(x))
+    with pytest.raises(ValueError, match="probability"):
+        dropout(x, 1.5)
+    layer = Dropout(0.5)
+    assert isinstance(layer, nn.Dropout) and layer.eval()(x) is x
+
+
+def test_bf16_input_keeps_its_dtype():
+    y = dropout(torch.ones(1000, dtype=torch.bfloat16), 0.5)
+    assert y.dtype == torch.bfloat16
+
+
+def test_attention_dropout_on_cpu_uses_the_eager_path():
+    q, k, v = (torch.randn(2, 3, 5, 8) for _ in range(3))
+    torch.manual_seed(5)
+    got, _ = attention(q, k, v, dropout_p=0.4)
+    torch.manual_seed(5)
+    expected, _ = eager_attention(q, k, v, dropout_p=0.4)
+    assert torch.equal(got, expected)
+    assert not torch.allclose(got, attention(q, k, v)[0])
+
+
+def test_models_use_it():
+    import clearformer
+
+    config = clearformer.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=4)
+    model = clearformer.BertModel(config)
+    drops = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    assert drops and all(type(m) is Dropout for m in drops)
