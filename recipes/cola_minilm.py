@@ -23,6 +23,7 @@ from clearformer.data.collators import DataCollatorWithPadding
 from clearformer.data.loaders import load_dataset
 from clearformer.metrics import load_metric
 from clearformer.models.bert.modeling_bert import BertForSequenceClassification
+from clearformer.nn.dropout import use_torch_dropout
 from clearformer.training import Trainer, TrainingArguments, set_seed
 
 SETTINGS = dict(
@@ -116,8 +117,15 @@ def main() -> None:
     p.add_argument("--task", choices=["cola", "sst2"], default="cola", help="sst2: accuracy on SST-2 dev")
     p.add_argument("--train-limit", type=int, help="train on the first N training rows (dev stays whole)")
     p.add_argument("--seed", type=int, default=42, help="training seed (data order, dropout); the head stays seed 42")
+    p.add_argument(
+        "--fast-dropout",
+        action="store_true",
+        help="clearformer's cheaper CPU dropout masks (then the two trainers' losses agree only in distribution)",
+    )
     a = p.parse_args()
     SETTINGS["seed"] = a.seed
+    if not a.fast_dropout:
+        use_torch_dropout()  # the same masks as transformers: the two trainers' losses can be compared step by step
     if a.task == "sst2":
         TASK.update(name="sst2", metric="accuracy")
         if a.data.endswith("cola"):

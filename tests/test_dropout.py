@@ -90,3 +90,33 @@ def test_models_use_it():
     model = clearformer.BertModel(config)
     drops = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     assert drops and all(type(m) is Dropout for m in drops)
+
+
+def test_torch_masks_on_request_repeat_transformers_in_training_mode(tmp_path):
+    """``use_torch_dropout()`` draws the masks transformers' BERT draws for the same seed, so a
+    training-mode forward matches the oracle exactly; the default (fast) masks do not."""
+    transformers = pytest.importorskip("transformers", reason="transformers is the oracle")
+    import clearformer
+    from clearformer.nn.dropout import use_torch_dropout
+
+    config = transformers.BertConfig(
+        vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48
+    )
+    torch.manual_seed(0)
+    transformers.BertForSequenceClassification(config).save_pretrained(tmp_path)
+    ref = transformers.BertForSequenceClassification.from_pretrained(tmp_path).train()
+    ours = clearformer.BertForSequenceClassification.from_pretrained(tmp_path).train()
+    ids = torch.randint(0, 60, (3, 11))
+
+    def logits(model, seed=7):
+        torch.manual_seed(seed)
+        return model(input_ids=ids).logits
+
+    expected = logits(ref)
+    assert not torch.allclose(expected, logits(ref, seed=8))  # dropout is really on
+    assert not torch.allclose(logits(ours), expected, atol=1e-4)  # fast masks: different draws
+    use_torch_dropout()
+    try:
+        assert torch.allclose(logits(ours), expected, atol=1e-5)
+    finally:
+        use_torch_dropout(False)

@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .dropout import dropout
+from .dropout import dropout, torch_dropout_in_use
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -74,7 +74,7 @@ def attention(
         )
     # Training with attention dropout on CPU: SDPA would run its math path with torch's slow
     # dropout mask anyway; the eager path is the same math with clearformer's (nn/dropout.py).
-    cpu_dropout = dropout_p > 0.0 and query.device.type == "cpu"
+    cpu_dropout = dropout_p > 0.0 and query.device.type == "cpu" and not torch_dropout_in_use()
     if need_weights or head_mask is not None or implementation == "eager" or cpu_dropout:
         return eager_attention(query, key, value, mask, dropout_p, scale, head_mask)
     if mask is not None and mask.dtype != query.dtype:

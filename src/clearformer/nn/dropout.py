@@ -7,9 +7,9 @@ masks made dropout a quarter of a bf16 fine-tuning step (torch.profiler). Here t
 ``torch.manual_seed`` and a resumed Trainer reproduce it): 2.5 ms for the same mask and ~1 ms to
 apply it. The drop probability is rounded to a multiple of 2^-16 (at most 7.7e-6 off; p = 0.1
 becomes 0.100006) and kept values are scaled by 1 / (1 - that p), so the expected output still
-equals the input. The masks differ from ``nn.Dropout``'s for the same seed; every comparison with
-transformers in this project trains with dropout 0. CUDA keeps torch's own (Philox) dropout,
-which is already fast.
+equals the input. The masks differ from ``nn.Dropout``'s for the same seed, so a run with dropout
+no longer repeats transformers' loss for loss: ``use_torch_dropout()`` brings torch's masks back
+(the side-by-side recipes call it). CUDA keeps torch's own (Philox) dropout, already fast.
 """
 
 from __future__ import annotations
@@ -19,6 +19,17 @@ import torch.nn.functional as F
 from torch import nn
 
 _LEVELS = 1 << 16
+_TORCH = {"enabled": False}
+
+
+def use_torch_dropout(enabled: bool = True) -> None:
+    """Draw dropout masks as torch does (``bernoulli_``): slower on CPU, but the same masks as
+    transformers' models for the same seed and call order, so two trainers can agree loss for loss."""
+    _TORCH["enabled"] = bool(enabled)
+
+
+def torch_dropout_in_use() -> bool:
+    return _TORCH["enabled"]
 
 
 def keep_mask(shape: torch.Size, p: float, device: torch.device | None = None) -> tuple[torch.Tensor, float]:
@@ -54,7 +65,7 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     """``F.dropout(x, p, training)``, with the fast mask on CPU (see the module docstring)."""
     if not training or p == 0.0:
         return x
-    if x.device.type != "cpu" or p >= 1.0 or p < 0.0:  # F.dropout raises on p outside [0, 1]
+    if x.device.type != "cpu" or p >= 1.0 or p < 0.0 or _TORCH["enabled"]:  # F.dropout raises on bad p
         return F.dropout(x, p, training)
     mask, keep = keep_mask(x.shape, p, x.device)
     return _MaskedScale.apply(x, mask, 1.0 / keep)
