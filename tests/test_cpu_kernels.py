@@ -66,10 +66,11 @@ def test_int8_linear_keeps_the_activation_dtype():
 
 
 @needs_kernel
-@pytest.mark.parametrize("rows", [1, 16, 17, 40])
+@pytest.mark.parametrize("rows", [1, 17, 40, Int8WeightOnlyLinear.KERNEL_MAX_ROWS, 300])
 def test_layer_in_grouped_layout_matches_torchs_int8_kernel(rows, monkeypatch):
-    """Both layouts quantize the same way; the kernel path (<= 16 rows) and the dequantized matmul
-    (longer inputs) give the same numbers as torch's ``_weight_int8pack_mm`` path up to bf16 rounding."""
+    """Both layouts quantize the same way; the kernel path (up to KERNEL_MAX_ROWS rows, in passes of
+    4) and the dequantized matmul (longer inputs) give torch's ``_weight_int8pack_mm`` numbers up to
+    bf16 rounding."""
     torch.manual_seed(rows)
     w, b = torch.randn(300, 192), torch.randn(300)
     grouped = Int8WeightOnlyLinear(w, b)
