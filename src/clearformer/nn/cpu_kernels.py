@@ -1,9 +1,9 @@
 """clearformer's own CPU kernel (csrc/int8_gemv.cpp), compiled on first use and cached by torch.
 
-The kernel is the matrix-vector product of a decoding step (1-16 rows of activations) with int8
-weight-only quantized weights in a grouped layout of its own. Measured on this
-machine (2 threads, GPT-2-small's int8 weights): torch's ``_weight_int8pack_mm`` read them at
-10-11 GB/s where a plain read of the same bytes runs at 30-35 GB/s; this kernel at 23-24 GB/s
+The kernel multiplies a few rows of activations (a decoding step; a prompt in passes of 4 rows) by
+int8 weight-only quantized weights kept in a grouped layout of its own. Measured on this machine
+(2 threads, GPT-2-small's int8 weights): torch's ``_weight_int8pack_mm`` read them at 10-11 GB/s
+where a plain read of the same bytes runs at 30-35 GB/s; this kernel at 23-24 GB/s
 (csrc/int8_gemv.cpp says how). It needs AVX-512 and a C++ compiler; where either is missing, or the
 build fails, ``available()`` is False and callers keep torch's kernels — the results agree to
 float rounding. ``CLEARFORMER_CPU_KERNELS=0`` turns it off; the build goes to torch's extension
@@ -23,6 +23,7 @@ import torch
 
 logger = logging.getLogger(__name__)
 
+_NAME = "clearformer_int8_gemv"
 _SOURCE = Path(__file__).with_name("csrc") / "int8_gemv.cpp"
 _FLAGS = ["-O3", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-fopenmp"]
 _LOCK = threading.Lock()
@@ -40,9 +41,6 @@ def _unavailable_reason() -> str | None:
     if shutil.which(os.environ.get("CXX", "c++")) is None:
         return "no C++ compiler on PATH (install g++ or set CXX)"
     return None
-
-
-_NAME = "clearformer_int8_gemv"
 
 
 def _built_before() -> bool:
