@@ -133,3 +133,13 @@ def test_gradients_flow_through_a_quantized_layer(layout, monkeypatch):
 def test_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("CLEARFORMER_CPU_KERNELS", "0")
     assert "CLEARFORMER_CPU_KERNELS=0" in cpu_kernels._unavailable_reason()
+
+
+@needs_kernel
+def test_a_missing_build_tool_is_named(monkeypatch):
+    import torch.utils.cpp_extension
+
+    monkeypatch.setattr(torch.utils.cpp_extension, "is_ninja_available", lambda: False)
+    assert "pip install ninja" in cpu_kernels._unavailable_reason()
+    monkeypatch.setenv("CXX", "no-such-compiler-here")
+    assert "no C++ compiler" in cpu_kernels._unavailable_reason()

@@ -4,9 +4,9 @@ The kernel multiplies a few rows of activations (a decoding step; a prompt in pa
 int8 weight-only quantized weights kept in a grouped layout of its own. Measured on this machine
 (2 threads, GPT-2-small's int8 weights): torch's ``_weight_int8pack_mm`` read them at 10-11 GB/s
 where a plain read of the same bytes runs at 30-35 GB/s; this kernel at 23-24 GB/s
-(csrc/int8_gemv.cpp says how). It needs AVX-512 and a C++ compiler; where either is missing, or the
-build fails, ``available()`` is False and callers keep torch's kernels — the results agree to
-float rounding. ``CLEARFORMER_CPU_KERNELS=0`` turns it off; the build goes to torch's extension
+(csrc/int8_gemv.cpp says how). It needs AVX-512, a C++ compiler and ninja; where one is missing,
+or the build fails, ``available()`` is False and callers keep torch's kernels — the results agree
+to float rounding. ``CLEARFORMER_CPU_KERNELS=0`` turns it off; the build goes to torch's extension
 cache (``TORCH_EXTENSIONS_DIR``, by default ~/.cache/torch_extensions) and takes ~25 s once.
 """
 
@@ -40,6 +40,10 @@ def _unavailable_reason() -> str | None:
         return f"the CPU lacks AVX-512 (torch reports {torch.backends.cpu.get_cpu_capability()})"
     if shutil.which(os.environ.get("CXX", "c++")) is None:
         return "no C++ compiler on PATH (install g++ or set CXX)"
+    from torch.utils.cpp_extension import is_ninja_available
+
+    if not is_ninja_available():  # torch builds extensions with ninja
+        return "ninja is not installed (pip install ninja)"
     return None
 
 
