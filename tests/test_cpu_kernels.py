@@ -107,7 +107,7 @@ def test_layer_without_the_kernel_is_right_for_any_width(in_features, monkeypatc
 
 
 @needs_kernel
-def test_only_a_first_build_is_announced(tmp_path, monkeypatch):
+def test_first_build_detection_reads_the_extension_cache(tmp_path, monkeypatch):
     assert cpu_kernels.available() and cpu_kernels._built_before()  # this machine's build exists now
     monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))  # a machine that never built it
     assert not cpu_kernels._built_before()
@@ -133,6 +133,21 @@ def test_gradients_flow_through_a_quantized_layer(layout, monkeypatch):
 def test_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("CLEARFORMER_CPU_KERNELS", "0")
     assert "CLEARFORMER_CPU_KERNELS=0" in cpu_kernels._unavailable_reason()
+    cpu_kernels._module.cache_clear()  # the decision is made once per process; make it again here
+    try:
+        assert not cpu_kernels.available()
+        assert Int8WeightOnlyLinear(torch.randn(8, 32), None).layout == "rows"  # torch's kernel
+    finally:
+        monkeypatch.undo()
+        cpu_kernels._module.cache_clear()
+
+
+@needs_kernel
+def test_the_kernel_refuses_a_tensor_off_the_cpu():
+    packed = cpu_kernels.pack_int8(torch.zeros(4, 64, dtype=torch.int8))
+    x = torch.zeros(1, 64, device="meta")
+    with pytest.raises(RuntimeError, match="CPU kernel"):
+        cpu_kernels.int8_linear(x, packed, torch.ones(4), None, 4)
 
 
 @needs_kernel

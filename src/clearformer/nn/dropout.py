@@ -72,7 +72,11 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
 
 
 class Dropout(nn.Dropout):
-    """``nn.Dropout`` (same arguments, an instance of it) with the fast CPU mask."""
+    """``nn.Dropout`` (same arguments, an instance of it) with the fast CPU mask.
+
+    ``inplace=True`` is accepted and not honoured: the result is a new tensor, as with inplace=False
+    (no model here asks for it, and an in-place mask would save one activation-sized buffer).
+    """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return dropout(input, self.p, self.training)

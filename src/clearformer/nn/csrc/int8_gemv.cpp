@@ -129,6 +129,8 @@ torch::Tensor int8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
                           const c10::optional<torch::Tensor>& bias, int64_t n) {
   TORCH_CHECK(x_in.dim() == 2 && packed.dim() == 4 && packed.scalar_type() == at::kChar && packed.is_contiguous(),
               "x must be 2-D and the weight from pack_int8");
+  TORCH_CHECK(x_in.device().is_cpu() && packed.device().is_cpu(), "int8_linear is a CPU kernel, got x on ",
+              x_in.device(), " and the weight on ", packed.device());
   const int64_t num_groups = packed.size(0), kp = packed.size(1) * CHUNK, np = num_groups * ROWS;
   const auto x = x_in.contiguous();
   const int64_t k = x.size(1);
