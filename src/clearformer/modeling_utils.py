@@ -278,12 +278,14 @@ class PreTrainedModel(nn.Module):
         output_loading_info: bool = False,
         attn_implementation: str | None = None,
         state_dict: dict[str, torch.Tensor] | None = None,
+        strict: bool = False,
         **kwargs: Any,
     ) -> PreTrainedModel:
         """Load a model folder (or a hub id already in the local cache). Never downloads.
 
         Extra keyword arguments override config.json fields (``num_labels=3``); the rest go to the
-        model's constructor (``add_pooling_layer=False``).
+        model's constructor (``add_pooling_layer=False``). Checkpoint weights the model has no place
+        for (e.g. layers beyond ``num_hidden_layers``) are named in a warning; ``strict=True`` raises.
         """
         folder = resolve_pretrained_dir(pretrained_model_name_or_path)
         if config is None:
@@ -297,7 +299,7 @@ class PreTrainedModel(nn.Module):
             state_dict = checkpoint.read_state_dict(folder)  # raises before anything is built
         with skip_random_init():  # the checkpoint overwrites these weights; drawing them costs seconds
             model = cls(config, *model_args, **model_kwargs)
-        loadable, info = checkpoint.reconcile(model, state_dict, ignore_mismatched_sizes)
+        loadable, info = checkpoint.reconcile(model, state_dict, ignore_mismatched_sizes, strict)
         init_missing(model, loaded=loadable, tied=model.tied_weight_keys())
         target = resolve_dtype(dtype if dtype is not None else torch_dtype, config, state_dict)
         # assign=True: the parameters become the tensors just read, instead of a second copy of them.
@@ -365,13 +367,23 @@ def _report(model_name: str, source: str, info: checkpoint.LoadingInfo) -> None:
             source,
             ", ".join(info.newly_initialized),
         )
+    if info.unused_own:
+        logger.warning(
+            "%s: %d weights of %s have no place in this model and were NOT loaded: %s. If the config "
+            "was changed on purpose (fewer layers) this is expected; otherwise check config.json against "
+            "the checkpoint. Pass strict=True to make this an error.",
+            model_name,
+            len(info.unused_own),
+            source,
+            ", ".join(info.unused_own),
+        )
     if info.unused:
         logger.info(
             "%s: %d weights of %s belong to a head this model does not have and were not used: %s",
             model_name,
             len(info.unused),
             source,
-            ", ".join(info.unused[:8]),
+            ", ".join(info.unused),
         )
 
 
