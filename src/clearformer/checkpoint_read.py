@@ -123,7 +123,10 @@ def _load_shards(index_path: Path, weight_map: dict[str, str]) -> dict[str, torc
     state: dict[str, torch.Tensor] = {}
     found_in: dict[str, str] = {}
     for name in sorted(set(weight_map.values())):
-        tensors = read_weight_file(folder / name)
+        try:
+            tensors = read_weight_file(folder / name)
+        except FileNotFoundError as e:
+            raise CheckpointError(f"{index_path} lists a shard that is missing: {name}. {_FIX}") from e
         for key, value in tensors.items():
             if key in found_in:
                 raise CheckpointError(
@@ -172,11 +175,9 @@ def _read_once(folder: Path) -> dict[str, torch.Tensor]:
     weight_map = parse_index(entry, raw)
     try:
         state = _load_shards(entry, weight_map)
-    except (FileNotFoundError, CheckpointError) as e:
+    except CheckpointError as e:
         if _read_bytes(entry) != raw:
             raise _FolderChanged from e  # the shards were replaced by a newer save while we read
-        if isinstance(e, FileNotFoundError):
-            raise CheckpointError(f"{entry} lists a shard that is missing: {e.filename}. {_FIX}") from e
         raise
     # Unchanged index bytes (each save writes its own id) mean no save switched shards under us.
     if _read_bytes(entry) != raw:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -145,10 +146,23 @@ def _write_shard_set(shards, folder: Path, single: str, index_name: str, write_o
 
     write_index(first)
     if staged:
+        # Give each staged shard its standard name too (a second link, so the staged names the index
+        # points at stay valid), then point the index at the standard names; the staged names are
+        # removed with the other old files.
         for tmp, name in zip(first, names):
-            os.replace(folder / tmp, folder / name)
+            _publish(folder / tmp, folder / name)
         write_index(names)
     return set(names) | {index_name}
+
+
+def _publish(src: Path, dst: Path) -> None:
+    """Make ``dst`` a second name of ``src`` in one atomic step (a copy where links are unsupported)."""
+    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
 
 
 def _switch_and_clean(folder: Path, entry: str, new_files: set[str]) -> None:
