@@ -312,3 +312,18 @@ def test_bin_with_a_live_pickle_payload_does_not_run(tmp_path, where):
         clearformer.BertModel.from_pretrained(tmp_path)
     assert "pytorch_model.bin" in str(e.value)
     assert not marker.exists()
+
+
+# --- the hub cache's ref file is data too ----------------------------------------------------------
+def test_hub_ref_that_climbs_out_of_snapshots_is_refused(tmp_path, monkeypatch):
+    repo = tmp_path / "hf" / "hub" / "models--org--tiny"
+    (repo / "snapshots" / "abc").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _tiny_bert().save_pretrained(elsewhere)
+    (repo / "refs" / "main").write_text("../../../../elsewhere")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(OSError, match="commit hash") as e:
+        clearformer.BertModel.from_pretrained("org/tiny")
+    assert "refs/main" in str(e.value)

@@ -35,7 +35,13 @@ def _snapshot_in_cache(cache: Path, repo_id: str, revision: str | None) -> Path 
         return None
     ref = repo / "refs" / (revision or "main")
     if ref.is_file():
-        snap = repo / "snapshots" / ref.read_text().strip()
+        commit = ref.read_text().strip()
+        # The ref file is data: a name that climbs out of snapshots/ would load someone else's folder.
+        if not commit or Path(commit).name != commit or commit in (".", ".."):
+            raise OSError(
+                f"{ref} should hold a commit hash but holds {commit[:80]!r}; delete {repo} and fetch it again"
+            )
+        snap = repo / "snapshots" / commit
         if snap.is_dir():
             return snap
     if revision and (repo / "snapshots" / revision).is_dir():
