@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .checkpoint_read import CheckpointError, read_state_dict, read_weight_file
+from .checkpoint_read import CheckpointError, find_weight_files, read_state_dict, read_weight_file
 from .checkpoint_save import (
     ENTRY_POINTS,
     SAFE_WEIGHTS_INDEX_NAME,
@@ -38,6 +38,7 @@ __all__ = [
     "WEIGHTS_NAME",
     "CheckpointError",
     "LoadingInfo",
+    "find_weight_files",
     "atomic_save_safetensors",
     "atomic_torch_save",
     "atomic_write_text",
