@@ -32,6 +32,7 @@ class FusedQKV(nn.Module):
         self.pack = pack
         self.refresh()
         self.register_load_state_dict_post_hook(_refresh_after_load)
+        self.eval()  # an inference layer: a training-mode forward (after model.train()) raises
 
     def _sources(self) -> list[torch.Tensor]:
         return [t for p in self._projections for t in (p.weight, p.bias) if t is not None]

@@ -58,6 +58,7 @@ class Int8WeightOnlyLinear(nn.Module):
             self.register_buffer("weight_int8", q)
             self.register_buffer("scales", scale.to(torch.bfloat16))
             self.register_buffer("bias", None if bias is None else bias.detach().to(torch.bfloat16))
+        self.eval()  # an inference layer: a training-mode forward (after model.train()) raises
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:

@@ -76,6 +76,7 @@ class PackedLinear(nn.Module):
         self._act = get_activation(activation) if activation else None
         self.repack()
         self.register_load_state_dict_post_hook(_repack_after_load)
+        self.eval()  # an inference layer: a training-mode forward (after model.train()) raises
 
     def repack(self) -> None:
         """Make the packed copy from the current weight (swap time, and after load_state_dict)."""
