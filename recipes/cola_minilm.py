@@ -23,9 +23,9 @@ from clearformer.data.collators import DataCollatorWithPadding
 from clearformer.data.loaders import load_dataset
 from clearformer.metrics import load_metric
 from clearformer.models.bert.modeling_bert import BertForSequenceClassification
-from clearformer.nn.dropout import use_torch_dropout
 from clearformer.training import Trainer, TrainingArguments, set_seed
 
+OURS = {"fast_dropout": False}  # clearformer-only options (--fast-dropout)
 SETTINGS = dict(
     num_train_epochs=3,
     learning_rate=2e-5,
@@ -58,7 +58,7 @@ def run_clearformer(cola, init_dir: str, out: str) -> dict:
     tokenizer = BertTokenizer.from_pretrained(init_dir)
     data = tokenized(cola, tokenizer)
     model = BertForSequenceClassification.from_pretrained(init_dir)
-    args = TrainingArguments(out, log_level="info", **SETTINGS)
+    args = TrainingArguments(out, log_level="info", **SETTINGS, **OURS)
     trainer = Trainer(
         model,
         args,
@@ -124,8 +124,8 @@ def main() -> None:
     )
     a = p.parse_args()
     SETTINGS["seed"] = a.seed
-    if not a.fast_dropout:
-        use_torch_dropout()  # the same masks as transformers: the two trainers' losses can be compared step by step
+    # Default: torch's masks, as transformers draws them, so the two trainers' losses compare step by step.
+    OURS["fast_dropout"] = a.fast_dropout
     if a.task == "sst2":
         TASK.update(name="sst2", metric="accuracy")
         if a.data.endswith("cola"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from clearformer.inference import Int8WeightOnlyLinear
 from clearformer.nn import cpu_kernels
-from clearformer.nn.conv1d import Int8WeightOnlyLinear
 
 _REASON = cpu_kernels._unavailable_reason()
 # Skipped only where the machine cannot have the kernel; where it can, a failed build fails here.

@@ -1,4 +1,4 @@
-"""clearformer's dropout (nn/dropout.py): nn.Dropout's function with a cheaper CPU mask."""
+"""clearformer's opt-in FastDropout (nn/dropout.py): nn.Dropout's function with a cheaper CPU mask."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from clearformer.nn.attention import attention, eager_attention
-from clearformer.nn.dropout import Dropout, dropout, keep_mask
+from clearformer.nn.dropout import FastDropout, dropout, keep_mask, use_fast_dropout
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9, 1e-4])
@@ -64,7 +64,7 @@ def test_identity_when_off_and_torchs_errors_for_bad_p():
     assert torch.equal(dropout(x, 1.0), torch.zeros_like(x))
     with pytest.raises(ValueError, match="probability"):
         dropout(x, 1.5)
-    layer = Dropout(0.5)
+    layer = FastDropout(0.5)
     assert isinstance(layer, nn.Dropout) and layer.eval()(x) is x
 
 
@@ -73,31 +73,37 @@ def test_bf16_input_keeps_its_dtype():
     assert y.dtype == torch.bfloat16
 
 
-def test_attention_dropout_on_cpu_uses_the_eager_path():
+def test_fast_attention_dropout_on_cpu_uses_the_eager_path_with_the_fast_mask():
     q, k, v = (torch.randn(2, 3, 5, 8) for _ in range(3))
+    module = FastDropout(0.4)
     torch.manual_seed(5)
-    got, _ = attention(q, k, v, dropout_p=0.4)
+    got, _ = attention(q, k, v, dropout=module)
     torch.manual_seed(5)
-    expected, _ = eager_attention(q, k, v, dropout_p=0.4)
+    expected, _ = eager_attention(q, k, v, dropout_p=0.4, dropout=module)
     assert torch.equal(got, expected)
     assert not torch.allclose(got, attention(q, k, v)[0])
+    assert torch.equal(attention(q, k, v, dropout=module.eval())[0], attention(q, k, v)[0])  # eval: off
 
 
-def test_models_use_it():
+def test_models_use_torchs_dropout_and_the_fast_mask_is_a_visible_swap():
     import clearformer
 
     config = clearformer.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=4)
     model = clearformer.BertModel(config)
     drops = [m for m in model.modules() if isinstance(m, nn.Dropout)]
-    assert drops and all(type(m) is Dropout for m in drops)
+    assert drops and all(type(m) is nn.Dropout for m in drops)
+    other = clearformer.BertModel(config)
+    use_fast_dropout(model)
+    assert all(type(m) is FastDropout for m in model.modules() if isinstance(m, nn.Dropout))
+    assert "FastDropout" in str(model)
+    assert all(type(m) is nn.Dropout for m in other.modules() if isinstance(m, nn.Dropout))  # no global state
+    use_fast_dropout(model, enabled=False)
+    assert all(type(m) is nn.Dropout for m in model.modules() if isinstance(m, nn.Dropout))
 
 
-def test_torch_masks_on_request_repeat_transformers_in_training_mode(tmp_path):
-    """``use_torch_dropout()`` draws the masks transformers' BERT draws for the same seed, so a
-    training-mode forward matches the oracle exactly; the default (fast) masks do not."""
+def _bert_pair(tmp_path):
     transformers = pytest.importorskip("transformers", reason="transformers is the oracle")
     import clearformer
-    from clearformer.nn.dropout import use_torch_dropout
 
     config = transformers.BertConfig(
         vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48
@@ -106,6 +112,13 @@ def test_torch_masks_on_request_repeat_transformers_in_training_mode(tmp_path):
     transformers.BertForSequenceClassification(config).save_pretrained(tmp_path)
     ref = transformers.BertForSequenceClassification.from_pretrained(tmp_path).train()
     ours = clearformer.BertForSequenceClassification.from_pretrained(tmp_path).train()
+    return ref, ours
+
+
+def test_default_masks_repeat_transformers_in_training_mode_and_fast_ones_do_not(tmp_path):
+    """By default a training-mode forward draws torch's masks, as transformers' BERT does for the same
+    seed, so it matches the oracle exactly; after ``use_fast_dropout`` it does not."""
+    ref, ours = _bert_pair(tmp_path)
     ids = torch.randint(0, 60, (3, 11))
 
     def logits(model, seed=7):
@@ -114,9 +127,23 @@ def test_torch_masks_on_request_repeat_transformers_in_training_mode(tmp_path):
 
     expected = logits(ref)
     assert not torch.allclose(expected, logits(ref, seed=8))  # dropout is really on
+    assert torch.allclose(logits(ours), expected, atol=1e-5)
+    use_fast_dropout(ours)
     assert not torch.allclose(logits(ours), expected, atol=1e-4)  # fast masks: different draws
-    use_torch_dropout()
-    try:
-        assert torch.allclose(logits(ours), expected, atol=1e-5)
-    finally:
-        use_torch_dropout(False)
+
+
+def test_a_model_built_twice_with_one_seed_draws_equal_masks_whatever_another_model_did():
+    import clearformer
+
+    config = clearformer.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=4)
+    ids = torch.randint(0, 50, (2, 9))
+
+    def run():
+        torch.manual_seed(3)
+        model = clearformer.BertModel(config).train()
+        torch.manual_seed(4)
+        return model(ids).last_hidden_state
+
+    first = run()
+    use_fast_dropout(clearformer.BertModel(config))  # an option on another object changes nothing here
+    assert torch.equal(run(), first)

@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, list[str]] = {
     "configuration_utils": ["PretrainedConfig"],
     "modeling_utils": ["PreTrainedModel"],
+    "inference": ["optimize_for_inference", "restore_for_training"],
     "modeling_outputs": ["ModelOutput"],
     "checkpoint": ["CheckpointError"],
     "activations": ["ACT2FN", "get_activation"],

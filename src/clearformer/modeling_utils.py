@@ -279,6 +279,7 @@ class PreTrainedModel(nn.Module):
         attn_implementation: str | None = None,
         state_dict: dict[str, torch.Tensor] | None = None,
         strict: bool = False,
+        quantize: str | None = None,
         **kwargs: Any,
     ) -> PreTrainedModel:
         """Load a model folder (or a hub id already in the local cache). Never downloads.
@@ -286,6 +287,8 @@ class PreTrainedModel(nn.Module):
         Extra keyword arguments override config.json fields (``num_labels=3``); the rest go to the
         model's constructor (``add_pooling_layer=False``). Checkpoint weights the model has no place
         for (e.g. layers beyond ``num_hidden_layers``) are named in a warning; ``strict=True`` raises.
+        ``dtype=torch.bfloat16`` on CPU and ``quantize="int8"`` also run
+        ``clearformer.optimize_for_inference`` (see ``print(model)``).
         """
         folder = resolve_pretrained_dir(pretrained_model_name_or_path)
         if config is None:
@@ -313,6 +316,11 @@ class PreTrainedModel(nn.Module):
         elif where == "auto" and torch.cuda.is_available():
             model.to(device="cuda")
         model.eval()
+        if quantize is not None or (target == torch.bfloat16 and model.device.type == "cpu"):
+            # The one call from the core up into inference/, made only on these explicit requests.
+            from .inference import optimize_for_inference
+
+            optimize_for_inference(model, quantize=quantize)
         return (model, info.as_dict()) if output_loading_info else model
 
     def save_pretrained(
@@ -325,6 +333,12 @@ class PreTrainedModel(nn.Module):
     ) -> None:
         """Write config.json and the weights (atomically per file) so transformers 5.24 loads them."""
         folder = Path(save_directory)
+        if any(name.endswith("weight_int8") for name, _ in self.named_buffers()):
+            raise ValueError(
+                "this model was quantized to int8 for inference; its int8 layers are not the checkpoint "
+                "format and cannot be turned back into it: save the model before optimize_for_inference"
+                "(quantize='int8') (or load the checkpoint again without quantize=)"
+            )
         if folder.is_file():
             raise ValueError(f"save_pretrained needs a directory, but {folder} is a file")
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ import argparse
 import pytest
 import torch
 
+from clearformer.inference import Int8WeightOnlyLinear
 from clearformer.models.gpt2.modeling_gpt2 import GPT2LMHeadModel
-from clearformer.nn.conv1d import Int8WeightOnlyLinear
 
 
 def test_int8_weight_only_layer_is_close_to_float(models):

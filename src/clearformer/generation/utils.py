@@ -54,21 +54,14 @@ class GenerationMixin:
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args: Any, **kwargs: Any):
-        """The base loader, plus generation_config.json when the folder has one, plus ``quantize``."""
+        """The base loader, plus generation_config.json when the folder has one."""
         from ..hub import resolve_pretrained_dir
 
-        quantize = kwargs.pop("quantize", None)
         loaded = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         model = loaded[0] if isinstance(loaded, tuple) else loaded
         folder = resolve_pretrained_dir(pretrained_model_name_or_path)
         if (folder / GENERATION_CONFIG_NAME).is_file():
             model.generation_config = GenerationConfig.from_pretrained(folder)
-        if quantize is not None:
-            from ..nn.conv1d import quantize_int8
-
-            if quantize != "int8":
-                raise ValueError(f"quantize must be 'int8' (weight-only), got {quantize!r}")
-            quantize_int8(model)
         return loaded
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:

@@ -12,8 +12,9 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from .dropout import dropout, torch_dropout_in_use
+from .dropout import FastDropout
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -36,6 +37,7 @@ def eager_attention(
     dropout_p: float = 0.0,
     scale: float | None = None,
     head_mask: torch.Tensor | None = None,
+    dropout: nn.Module | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """softmax(Q Kᵀ · scale + mask) V, returning (context, weights).
 
@@ -48,8 +50,10 @@ def eager_attention(
     if mask is not None:
         scores = scores + mask
     weights = torch.softmax(scores, dim=-1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p)
+    if dropout is not None and dropout_p > 0.0:
+        weights = dropout(weights)
+    elif dropout_p > 0.0:
+        weights = F.dropout(weights, dropout_p)
     if head_mask is not None:
         weights = weights * head_mask
     return torch.matmul(weights, value), weights
@@ -65,18 +69,24 @@ def attention(
     head_mask: torch.Tensor | None = None,
     need_weights: bool = False,
     implementation: str = "sdpa",
+    dropout: nn.Module | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Dispatch to SDPA unless weights are wanted, a head mask is given, or eager is asked for."""
+    """Dispatch to SDPA unless weights are wanted, a head mask is given, or eager is asked for.
+
+    Attention dropout: ``dropout`` (the layer's dropout module; its ``p`` while it is training) or
+    a plain ``dropout_p``. SDPA draws torch's mask; a ``FastDropout`` module's mask needs the
+    eager path (on CPU SDPA would run its math path anyway).
+    """
+    if dropout is not None:
+        dropout_p = dropout.p if dropout.training else 0.0
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(
             f"key and value must have the same length, got {key.shape[-2]} and {value.shape[-2]}: "
             "each key position needs the value it stands for"
         )
-    # Training with attention dropout on CPU: SDPA would run its math path with torch's slow
-    # dropout mask anyway; the eager path is the same math with clearformer's (nn/dropout.py).
-    cpu_dropout = dropout_p > 0.0 and query.device.type == "cpu" and not torch_dropout_in_use()
-    if need_weights or head_mask is not None or implementation == "eager" or cpu_dropout:
-        return eager_attention(query, key, value, mask, dropout_p, scale, head_mask)
+    fast_mask = dropout_p > 0.0 and isinstance(dropout, FastDropout) and query.device.type == "cpu"
+    if need_weights or head_mask is not None or implementation == "eager" or fast_mask:
+        return eager_attention(query, key, value, mask, dropout_p, scale, head_mask, dropout)
     if mask is not None and mask.dtype != query.dtype:
         mask = mask.to(query.dtype)
     context = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout_p, scale=scale)

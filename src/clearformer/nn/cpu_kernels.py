@@ -6,8 +6,10 @@ int8 weight-only quantized weights kept in a grouped layout of its own. Measured
 where a plain read of the same bytes runs at 30-35 GB/s; this kernel at 23-24 GB/s
 (csrc/int8_gemv.cpp says how). It needs AVX-512, a C++ compiler and ninja; where one is missing,
 or the build fails, ``available()`` is False and callers keep torch's kernels — the results agree
-to float rounding. ``CLEARFORMER_CPU_KERNELS=0`` turns it off; the build goes to torch's extension
-cache (``TORCH_EXTENSIONS_DIR``, by default ~/.cache/torch_extensions) and takes ~25 s once.
+to float rounding. Callers choose per model (``optimize_for_inference(..., int8_kernel="torch")``);
+``CLEARFORMER_CPU_KERNELS=0``, read only here, is the documented machine-wide override; the
+build goes to torch's extension cache (``TORCH_EXTENSIONS_DIR``, by default
+~/.cache/torch_extensions) and takes ~25 s once.
 """
 
 from __future__ import annotations
@@ -86,6 +88,13 @@ def _module():
                 reason = f"its build failed: {exc}".splitlines()[0]
     logger.warning("clearformer's int8 CPU kernel is not used (%s); torch's int8 kernel runs instead", reason)
     return None
+
+
+def unavailable_reason() -> str:
+    """Why ``available()`` is False, in words (or "it is available")."""
+    if available():
+        return "it is available"
+    return _unavailable_reason() or "its build failed (see the earlier warning)"
 
 
 def available() -> bool:

@@ -1,4 +1,4 @@
-"""Dropout with a fast mask on CPU: the same function as ``nn.Dropout``, ~2.4x cheaper.
+"""``FastDropout``: the same function as ``nn.Dropout`` with a ~2.4x cheaper mask on CPU (opt-in).
 
 On CPU, torch draws a dropout mask with ``bernoulli_``, one generator call per element: 8.6 ms for
 the 1.6M attention probabilities of a MiniLM layer at batch 32 x seq 64 (2 threads), and 20 such
@@ -8,8 +8,9 @@ masks made dropout a quarter of a bf16 fine-tuning step (torch.profiler). Here t
 apply it. The drop probability is rounded to a multiple of 2^-16 (at most 7.7e-6 off; p = 0.1
 becomes 0.100006) and kept values are scaled by 1 / (1 - that p), so the expected output still
 equals the input. The masks differ from ``nn.Dropout``'s for the same seed, so a run with dropout
-no longer repeats transformers' loss for loss: ``use_torch_dropout()`` brings torch's masks back
-(the side-by-side recipes call it). CUDA keeps torch's own (Philox) dropout, already fast.
+no longer repeats transformers' loss for loss, so models use ``nn.Dropout`` and this is an option
+on the object trained: ``use_fast_dropout(model)`` (``TrainingArguments(fast_dropout=True)``)
+swaps it in, attention dropout included. CUDA keeps torch's own (Philox) dropout, already fast.
 """
 
 from __future__ import annotations
@@ -19,17 +20,6 @@ import torch.nn.functional as F
 from torch import nn
 
 _LEVELS = 1 << 16
-_TORCH = {"enabled": False}
-
-
-def use_torch_dropout(enabled: bool = True) -> None:
-    """Draw dropout masks as torch does (``bernoulli_``): slower on CPU, but the same masks as
-    transformers' models for the same seed and call order, so two trainers can agree loss for loss."""
-    _TORCH["enabled"] = bool(enabled)
-
-
-def torch_dropout_in_use() -> bool:
-    return _TORCH["enabled"]
 
 
 def keep_mask(shape: torch.Size, p: float, device: torch.device | None = None) -> tuple[torch.Tensor, float]:
@@ -65,13 +55,13 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     """``F.dropout(x, p, training)``, with the fast mask on CPU (see the module docstring)."""
     if not training or p == 0.0:
         return x
-    if x.device.type != "cpu" or p >= 1.0 or p < 0.0 or _TORCH["enabled"]:  # F.dropout raises on bad p
+    if x.device.type != "cpu" or p >= 1.0 or p < 0.0:  # F.dropout raises on bad p
         return F.dropout(x, p, training)
     mask, keep = keep_mask(x.shape, p, x.device)
     return _MaskedScale.apply(x, mask, 1.0 / keep)
 
 
-class Dropout(nn.Dropout):
+class FastDropout(nn.Dropout):
     """``nn.Dropout`` (same arguments, an instance of it) with the fast CPU mask.
 
     ``inplace=True`` is accepted and not honoured: the result is a new tensor, as with inplace=False
@@ -80,3 +70,19 @@ class Dropout(nn.Dropout):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return dropout(input, self.p, self.training)
+
+
+def use_fast_dropout(model: nn.Module, enabled: bool = True) -> nn.Module:
+    """Swap every ``nn.Dropout`` of ``model`` for ``FastDropout`` (or back with ``enabled=False``).
+
+    In place; the attention layers pass their dropout module to ``attention()``, which then draws
+    the attention-probability mask the same way. Returns the model.
+    """
+    old, new = (nn.Dropout, FastDropout) if enabled else (FastDropout, nn.Dropout)
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is old:
+                swapped = new(child.p, child.inplace)
+                swapped.train(child.training)
+                setattr(parent, name, swapped)
+    return model

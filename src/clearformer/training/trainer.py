@@ -22,6 +22,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from .. import checkpoint as weights_io
+from ..inference import restore_for_training
+from ..nn.dropout import use_fast_dropout
 from . import checkpointing as ckpt
 from . import data_utils as du
 from . import distributed as dist_utils
@@ -221,6 +223,11 @@ class Trainer:
             du.check_labels(self._prepare_dataset(self.eval_dataset, "evaluation"), self.model, "evaluation")
         self._check_best_metric_is_computable()
         self.model.to(self.device)
+        # Inference swaps (optimize_for_inference, or from_pretrained(dtype=bfloat16) on CPU) do not
+        # train: put the plain modules back on the same parameters. Then the dropout mask option.
+        restore_for_training(self.model)
+        if a.fast_dropout:
+            use_fast_dropout(self.model)
         if a.gradient_checkpointing:
             if not hasattr(self.model, "gradient_checkpointing_enable"):
                 raise ValueError(f"{type(self.model).__name__} does not support gradient_checkpointing")

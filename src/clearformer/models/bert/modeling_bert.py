@@ -30,11 +30,8 @@ from ...modeling_outputs import (
     TokenClassifierOutput,
 )
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
-from ...nn import packed
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
-from ...nn.dropout import Dropout
-from ...nn.fused import forget_fused, fused_linear
 from ...nn.masks import causal_mask, padding_mask, padding_mask_or_none
 from ..heads import (
     causal_lm_loss,
@@ -61,7 +58,7 @@ class BertEmbeddings(nn.Module):
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = Dropout(config.hidden_dropout_prob)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.absolute = config.position_embedding_type == "absolute"
         self.register_buffer("position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False)
 
@@ -110,7 +107,7 @@ class BertSelfAttention(nn.Module):
         self.query = nn.Linear(config.hidden_size, self.all_head_size)
         self.key = nn.Linear(config.hidden_size, self.all_head_size)
         self.value = nn.Linear(config.hidden_size, self.all_head_size)
-        self.dropout = Dropout(config.attention_probs_dropout_prob)
+        self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
         self.is_cross_attention = is_cross_attention
         self.layer_idx = layer_idx
         self.position_embedding_type = config.position_embedding_type
@@ -138,6 +135,15 @@ class BertSelfAttention(nn.Module):
             k, v = cache.update(k, v, self.layer_idx)
         return k, v
 
+    def project(
+        self, hidden_states: torch.Tensor, encoder_hidden_states: torch.Tensor | None = None, cache: Cache | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Queries from this sequence; keys and values from it too, or from the encoder (cross-attention)."""
+        q = split_heads(self.query(hidden_states), self.num_attention_heads)  # (B, H, Lq, D)
+        source = encoder_hidden_states if self.is_cross_attention else hidden_states
+        k, v = self._key_value(source, cache)  # (B, H, Lk, D)
+        return q, k, v
+
     def relative_scores(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """Scores from learned distance embeddings (query i vs key j uses row i - j)."""
         lq, lk = q.shape[-2], k.shape[-2]
@@ -158,18 +164,7 @@ class BertSelfAttention(nn.Module):
         cache: Cache | None = None,
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        h = self.num_attention_heads
-        if not self.is_cross_attention and not torch.is_grad_enabled():
-            # Inference: one GEMM for Q, K and V (nn/fused.py keeps it in sync with the weights).
-            q, k, v = (split_heads(t, h) for t in fused_linear(self, (self.query, self.key, self.value), hidden_states))
-            if cache is not None:
-                k, v = cache.update(k, v, self.layer_idx)
-        else:
-            if torch.is_grad_enabled():
-                forget_fused(self)  # training may change the weights behind the version counter
-            q = split_heads(self.query(hidden_states), h)  # (B, H, Lq, D)
-            source = encoder_hidden_states if self.is_cross_attention else hidden_states
-            k, v = self._key_value(source, cache)  # (B, H, Lk, D)
+        q, k, v = self.project(hidden_states, encoder_hidden_states, cache)
         scale = 1.0 / math.sqrt(self.attention_head_size)
         if self.position_embedding_type != "absolute":
             # The reference adds these scores before dividing by sqrt(d); folding them into the
@@ -181,7 +176,7 @@ class BertSelfAttention(nn.Module):
             k,
             v,
             mask,
-            dropout_p=self.dropout.p if self.training else 0.0,
+            dropout=self.dropout,
             scale=scale,
             head_mask=head_mask,
             need_weights=output_attentions,
@@ -197,10 +192,10 @@ class BertSelfOutput(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = Dropout(config.hidden_dropout_prob)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(packed.linear(self.dense, hidden_states)) + input_tensor)
+        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
 
 
 class BertAttention(nn.Module):
@@ -219,15 +214,9 @@ class BertIntermediate(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = get_activation(config.hidden_act)
-        act = config.hidden_act
-        self._post_op = act if isinstance(act, str) and act in packed.POST_OPS else None
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        dense = self.dense
-        if self._post_op is not None and packed.usable(hidden_states, dense.weight):
-            # bf16 CPU inference: oneDNN applies the activation inside the matmul (no extra pass)
-            return packed.packed_linear(dense, hidden_states, dense.weight, dense.bias, False, self._post_op)
-        return self.intermediate_act_fn(packed.linear(self.dense, hidden_states))
+        return self.intermediate_act_fn(self.dense(hidden_states))
 
 
 class BertOutput(BertSelfOutput):
@@ -679,7 +668,7 @@ class BertForSequenceClassification(BertPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config)
-        self.dropout = Dropout(_classifier_dropout(config))
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
@@ -699,7 +688,7 @@ class BertForMultipleChoice(BertPreTrainedModel):
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.bert = BertModel(config)
-        self.dropout = Dropout(_classifier_dropout(config))
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, 1)
         self.post_init()
 
@@ -721,7 +710,7 @@ class BertForTokenClassification(BertPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.dropout = Dropout(_classifier_dropout(config))
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 

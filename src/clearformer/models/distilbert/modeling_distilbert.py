@@ -22,8 +22,6 @@ from ...modeling_outputs import (
 )
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
-from ...nn.dropout import Dropout
-from ...nn.fused import forget_fused, fused_linear
 from ...nn.masks import padding_mask_or_none
 from ...nn.positional import sinusoidal_table
 from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, token_loss, want_dict
@@ -38,7 +36,7 @@ class Embeddings(nn.Module):
         self.word_embeddings = nn.Embedding(config.vocab_size, config.dim, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.dim)
         self.LayerNorm = nn.LayerNorm(config.dim, eps=1e-12)
-        self.dropout = Dropout(config.dropout)
+        self.dropout = nn.Dropout(config.dropout)
         self.register_buffer("position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False)
 
     def forward(self, input_ids=None, inputs_embeds=None, position_ids=None) -> torch.Tensor:
@@ -64,21 +62,20 @@ class MultiHeadSelfAttention(nn.Module):
         self.k_lin = nn.Linear(config.dim, config.dim)
         self.v_lin = nn.Linear(config.dim, config.dim)
         self.out_lin = nn.Linear(config.dim, config.dim)
-        self.dropout = Dropout(config.attention_dropout)
+        self.dropout = nn.Dropout(config.attention_dropout)
+
+    def project(self, hidden_states: torch.Tensor) -> list[torch.Tensor]:
+        """Queries, keys and values, each (B, H, L, D)."""
+        return [split_heads(lin(hidden_states), self.n_heads) for lin in (self.q_lin, self.k_lin, self.v_lin)]
 
     def forward(self, hidden_states, mask=None, head_mask=None, output_attentions=False):
-        lins = (self.q_lin, self.k_lin, self.v_lin)
-        if torch.is_grad_enabled():
-            forget_fused(self)  # training may change the weights behind the version counter
-            q, k, v = (split_heads(lin(hidden_states), self.n_heads) for lin in lins)
-        else:  # inference: one GEMM for Q, K and V (see nn/fused.py)
-            q, k, v = (split_heads(t, self.n_heads) for t in fused_linear(self, lins, hidden_states))
+        q, k, v = self.project(hidden_states)
         context, weights = attention(
             q,
             k,
             v,
             mask,
-            dropout_p=self.dropout.p if self.training else 0.0,
+            dropout=self.dropout,
             head_mask=head_mask,
             need_weights=output_attentions,
             implementation=self.config._attn_implementation,
@@ -92,7 +89,7 @@ class FFN(nn.Module):
         self.lin1 = nn.Linear(config.dim, config.hidden_dim)
         self.lin2 = nn.Linear(config.hidden_dim, config.dim)
         self.activation = get_activation(config.activation)
-        self.dropout = Dropout(config.dropout)
+        self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.lin2(self.activation(self.lin1(x))))
@@ -249,7 +246,7 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         self.distilbert = DistilBertModel(config)
         self.pre_classifier = nn.Linear(config.dim, config.dim)
         self.classifier = nn.Linear(config.dim, config.num_labels)
-        self.dropout = Dropout(config.seq_classif_dropout)
+        self.dropout = nn.Dropout(config.seq_classif_dropout)
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
@@ -270,7 +267,7 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.distilbert = DistilBertModel(config)
-        self.dropout = Dropout(config.dropout)
+        self.dropout = nn.Dropout(config.dropout)
         self.classifier = nn.Linear(config.dim, config.num_labels)
         self.post_init()
 
@@ -291,7 +288,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
             raise ValueError(f"question answering needs num_labels=2 (start, end), got {config.num_labels}")
         self.distilbert = DistilBertModel(config)
         self.qa_outputs = nn.Linear(config.dim, config.num_labels)
-        self.dropout = Dropout(config.qa_dropout)
+        self.dropout = nn.Dropout(config.qa_dropout)
         self.post_init()
 
     def forward(self, input_ids=None, start_positions=None, end_positions=None, return_dict=None, **kwargs):
@@ -314,7 +311,7 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
         self.distilbert = DistilBertModel(config)
         self.pre_classifier = nn.Linear(config.dim, config.dim)
         self.classifier = nn.Linear(config.dim, 1)
-        self.dropout = Dropout(config.seq_classif_dropout)
+        self.dropout = nn.Dropout(config.seq_classif_dropout)
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):

@@ -27,9 +27,7 @@ from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, as_cache
 from ...nn.conv1d import Conv1D
-from ...nn.dropout import Dropout
 from ...nn.masks import causal_mask
-from ...nn.packed import linear as packed_or_plain_linear
 from ..heads import causal_lm_loss, classification_loss, token_loss
 from .configuration_gpt2 import GPT2Config
 
@@ -89,8 +87,8 @@ class GPT2Attention(nn.Module):
         self.upcast = config.reorder_and_upcast_attn
         self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
         self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
-        self.attn_dropout = Dropout(config.attn_pdrop)
-        self.resid_dropout = Dropout(config.resid_pdrop)
+        self.attn_dropout = nn.Dropout(config.attn_pdrop)
+        self.resid_dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(
         self,
@@ -112,7 +110,7 @@ class GPT2Attention(nn.Module):
                 k,
                 v,
                 mask,
-                dropout_p=self.attn_dropout.p if self.training else 0.0,
+                dropout=self.attn_dropout,
                 scale=self.scaling,
                 need_weights=output_attentions,
                 implementation=self.config._attn_implementation,
@@ -124,28 +122,20 @@ class GPT2Attention(nn.Module):
 class GPT2MLP(nn.Module):
     """Position-wise FFN: Conv1D up to n_inner (4 x n_embd), GELU (tanh form), Conv1D down.
 
-    ``gelu_new`` and ``gelu_pytorch_tanh`` are the same tanh formula, rounded differently (up to
-    ~2e-7 apart in fp32). When autograd records (training), ``gelu_new`` is the reference's
-    seven-op formula, so a training step is bit-identical to the oracle's: AdamW turns last-bit
-    gradient differences into lr-sized updates and two runs drift apart within ~50 steps (see
-    docs/results-gpt2.md). In inference (decoding, perplexity) it is PyTorch's one fused kernel,
-    ~30 us per layer faster at batch 1 — it shows in the per-token time of decoding.
+    ``gelu_new`` is the reference's seven-op formula, so a training step is bit-identical to the
+    oracle's (AdamW turns last-bit differences into lr-sized updates; docs/results-gpt2.md).
+    ``optimize_for_inference`` swaps in the one-kernel form for decoding.
     """
 
     def __init__(self, intermediate_size: int, config: GPT2Config) -> None:
         super().__init__()
         self.c_fc = Conv1D(intermediate_size, config.n_embd)
         self.c_proj = Conv1D(config.n_embd, intermediate_size)
-        act = config.activation_function
-        self.act = get_activation(act)
-        self.fused_act = get_activation("gelu_pytorch_tanh") if act == "gelu_new" else None
-        self.dropout = Dropout(config.resid_pdrop)
+        self.act = get_activation(config.activation_function)
+        self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.c_fc(hidden_states)
-        training = torch.is_grad_enabled() and hidden_states.requires_grad
-        act = self.act if self.fused_act is None or training else self.fused_act
-        out = self.c_proj(act(hidden_states))
+        out = self.c_proj(self.act(self.c_fc(hidden_states)))
         return self.dropout(out) if self.training else out  # skip the no-op call while decoding
 
 
@@ -206,7 +196,7 @@ class GPT2Model(GPT2PreTrainedModel):
         super().__init__(config)
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
         self.wpe = nn.Embedding(config.n_positions, config.n_embd)
-        self.drop = Dropout(config.embd_pdrop)
+        self.drop = nn.Dropout(config.embd_pdrop)
         self.h = nn.ModuleList(GPT2Block(config, i) for i in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
         self.gradient_checkpointing = False
@@ -344,7 +334,7 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
         """``logits_to_keep=n`` projects only the last n positions (generation needs just one)."""
         out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
         hidden = out.last_hidden_state
-        logits = packed_or_plain_linear(self.lm_head, hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
+        logits = self.lm_head(hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
         result = CausalLMOutputWithCrossAttentions(
             loss=causal_lm_loss(logits, labels),
             logits=logits,
@@ -406,7 +396,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         self.num_labels = config.num_labels
         self.transformer = GPT2Model(config)
         p = getattr(config, "classifier_dropout", None)
-        self.dropout = Dropout(p if p is not None else getattr(config, "hidden_dropout", 0.1))
+        self.dropout = nn.Dropout(p if p is not None else getattr(config, "hidden_dropout", 0.1))
         self.classifier = nn.Linear(config.n_embd, config.num_labels)
         self.post_init()
 
@@ -431,8 +421,8 @@ class SequenceSummary(nn.Module):
         self.summary = nn.Linear(config.n_embd, out) if config.summary_use_proj else nn.Identity()
         act = config.summary_activation
         self.activation = get_activation(act) if act else nn.Identity()
-        self.first_dropout = Dropout(config.summary_first_dropout)
-        self.last_dropout = Dropout(getattr(config, "summary_last_dropout", 0.0))
+        self.first_dropout = nn.Dropout(config.summary_first_dropout)
+        self.last_dropout = nn.Dropout(getattr(config, "summary_last_dropout", 0.0))
 
     def forward(self, hidden_states: torch.Tensor, cls_index: torch.Tensor | None = None) -> torch.Tensor:
         if cls_index is None:  # default: the last token of each choice

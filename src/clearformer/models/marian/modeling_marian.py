@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ...activations import get_activation
@@ -20,7 +21,6 @@ from ...modeling_outputs import BaseModelOutput
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, EncoderDecoderCache, as_cache
-from ...nn.dropout import dropout
 from ...nn.masks import causal_mask, padding_mask, padding_mask_or_none
 from ...nn.positional import SinusoidalPositionalEmbedding
 from ..transformer.seq2seq import (
@@ -106,12 +106,12 @@ class MarianEncoderLayer(nn.Module):
         self.dropout, self.activation_dropout = config.dropout, config.activation_dropout
 
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = dropout(self.activation_fn(self.fc1(x)), self.activation_dropout, self.training)
-        return dropout(self.fc2(x), self.dropout, self.training)
+        x = F.dropout(self.activation_fn(self.fc1(x)), self.activation_dropout, self.training)
+        return F.dropout(self.fc2(x), self.dropout, self.training)
 
     def forward(self, hidden_states, mask=None, output_attentions=False):
         attn, weights = self.self_attn(hidden_states, mask=mask, output_attentions=output_attentions)
-        hidden_states = self.self_attn_layer_norm(hidden_states + dropout(attn, self.dropout, self.training))
+        hidden_states = self.self_attn_layer_norm(hidden_states + F.dropout(attn, self.dropout, self.training))
         hidden_states = self.final_layer_norm(hidden_states + self.feed_forward(hidden_states))
         return hidden_states, weights
 
@@ -134,11 +134,11 @@ class MarianDecoderLayer(MarianEncoderLayer):
 
     def forward(self, hidden_states, encoder_hidden_states, mask, encoder_mask, cache, output_attentions=False):
         attn, self_w = self.self_attn(hidden_states, mask=mask, cache=cache, output_attentions=output_attentions)
-        hidden_states = self.self_attn_layer_norm(hidden_states + dropout(attn, self.dropout, self.training))
+        hidden_states = self.self_attn_layer_norm(hidden_states + F.dropout(attn, self.dropout, self.training))
         attn, cross_w = self.encoder_attn(
             hidden_states, encoder_hidden_states, encoder_mask, cache, output_attentions=output_attentions
         )
-        hidden_states = self.encoder_attn_layer_norm(hidden_states + dropout(attn, self.dropout, self.training))
+        hidden_states = self.encoder_attn_layer_norm(hidden_states + F.dropout(attn, self.dropout, self.training))
         hidden_states = self.final_layer_norm(hidden_states + self.feed_forward(hidden_states))
         return hidden_states, self_w, cross_w
 
@@ -209,7 +209,7 @@ class MarianEncoder(MarianPreTrainedModel):
         _check_length(length, cfg, "source")
         validate_attention_mask((batch, length), attention_mask)
         positions = torch.arange(length, device=inputs_embeds.device)
-        hidden = dropout(inputs_embeds + self.embed_positions(positions), cfg.dropout, self.training)
+        hidden = F.dropout(inputs_embeds + self.embed_positions(positions), cfg.dropout, self.training)
         mask = padding_mask_or_none(attention_mask, hidden.dtype)
         all_hidden = [] if output_hidden_states else None
         all_attn = [] if output_attentions else None
@@ -266,7 +266,7 @@ class MarianDecoder(MarianPreTrainedModel):
         _check_length(past + length, cfg, "target")
         validate_attention_mask((batch, length), attention_mask, past)
         positions = torch.arange(past, past + length, device=inputs_embeds.device)
-        hidden = dropout(inputs_embeds + self.embed_positions(positions), cfg.dropout, self.training)
+        hidden = F.dropout(inputs_embeds + self.embed_positions(positions), cfg.dropout, self.training)
         dtype, device = hidden.dtype, hidden.device
         mask = None
         if length > 1 or attention_mask is not None:

@@ -19,7 +19,6 @@ from ...modeling_outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from ...nn.dropout import Dropout
 from ..bert.modeling_bert import BertEmbeddings, BertModel, BertPreTrainedModel
 from ..heads import causal_lm_loss, classification_loss, flatten_choices, qa_loss, token_loss, want_dict
 from .configuration_roberta import RobertaConfig
@@ -192,7 +191,7 @@ class RobertaClassificationHead(nn.Module):
         super().__init__()
         p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.dropout = Dropout(p)
+        self.dropout = nn.Dropout(p)
         self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -227,7 +226,7 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
         super().__init__(config)
         self.roberta = RobertaModel(config)
         p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = Dropout(p)
+        self.dropout = nn.Dropout(p)
         self.classifier = nn.Linear(config.hidden_size, 1)
         self.post_init()
 
@@ -250,7 +249,7 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
         self.num_labels = config.num_labels
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = Dropout(p)
+        self.dropout = nn.Dropout(p)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 

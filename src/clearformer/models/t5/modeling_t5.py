@@ -22,7 +22,6 @@ from ...modeling_outputs import BaseModelOutput
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, EncoderDecoderCache, as_cache
-from ...nn.dropout import Dropout
 from ...nn.masks import causal_allowed, padding_mask, to_additive
 from ..transformer.seq2seq import (
     DecoderOutput,
@@ -142,7 +141,7 @@ class T5LayerSelfAttention(nn.Module):
         super().__init__()
         self.SelfAttention = T5Attention(config, has_relative_attention_bias, is_decoder, layer_idx)
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon)
-        self.dropout = Dropout(config.dropout_rate)
+        self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, hidden_states, position_bias, cache=None, output_attentions=False):
         out, weights = self.SelfAttention(self.layer_norm(hidden_states), None, position_bias, cache, output_attentions)
@@ -154,7 +153,7 @@ class T5LayerCrossAttention(nn.Module):
         super().__init__()
         self.EncDecAttention = T5Attention(config, False, True, layer_idx)
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon)
-        self.dropout = Dropout(config.dropout_rate)
+        self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, hidden_states, encoder_hidden_states, encoder_bias, cache=None, output_attentions=False):
         out, weights = self.EncDecAttention(
@@ -170,7 +169,7 @@ class T5DenseActDense(nn.Module):
         super().__init__()
         self.wi = nn.Linear(config.d_model, config.d_ff, bias=False)
         self.wo = nn.Linear(config.d_ff, config.d_model, bias=False)
-        self.dropout = Dropout(config.dropout_rate)
+        self.dropout = nn.Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -185,7 +184,7 @@ class T5DenseGatedActDense(nn.Module):
         self.wi_0 = nn.Linear(config.d_model, config.d_ff, bias=False)
         self.wi_1 = nn.Linear(config.d_model, config.d_ff, bias=False)
         self.wo = nn.Linear(config.d_ff, config.d_model, bias=False)
-        self.dropout = Dropout(config.dropout_rate)
+        self.dropout = nn.Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -197,7 +196,7 @@ class T5LayerFF(nn.Module):
         super().__init__()
         self.DenseReluDense = T5DenseGatedActDense(config) if config.is_gated_act else T5DenseActDense(config)
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon)
-        self.dropout = Dropout(config.dropout_rate)
+        self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return hidden_states + self.dropout(self.DenseReluDense(self.layer_norm(hidden_states)))
@@ -263,7 +262,7 @@ class T5Stack(T5PreTrainedModel):
         n = config.num_decoder_layers if is_decoder else config.num_layers
         self.block = nn.ModuleList([T5Block(config, is_decoder, i) for i in range(n)])
         self.final_layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon)
-        self.dropout = Dropout(config.dropout_rate)
+        self.dropout = nn.Dropout(config.dropout_rate)
 
     def get_input_embeddings(self) -> nn.Embedding:
         return self.embed_tokens

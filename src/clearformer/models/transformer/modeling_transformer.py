@@ -4,8 +4,8 @@ Follows the course's annotated version (chapter 2.2.1) with its known bugs fixed
 positions are added once, at the embedding, not in every layer; each layer is its own deep copy,
 not one instance reused N times; the final LayerNorm of a pre-norm stack is wired in; the
 positional table works for odd widths. ``norm_first=False`` (default) is the paper's post-norm
-``LayerNorm(x + Dropout(Sublayer(x)))``; ``norm_first=True`` the course code's pre-norm
-``x + Dropout(Sublayer(LayerNorm(x)))``. Masks are boolean, True = may attend, as in the course.
+``LayerNorm(x + nn.Dropout(Sublayer(x)))``; ``norm_first=True`` the course code's pre-norm
+``x + nn.Dropout(Sublayer(LayerNorm(x)))``. Masks are boolean, True = may attend, as in the course.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...nn.attention import attention, merge_heads, split_heads
-from ...nn.dropout import Dropout
 from ...nn.masks import to_additive
 from ...nn.positional import sinusoidal_table
 
@@ -80,7 +79,7 @@ class PositionwiseFeedForward(nn.Module):
         super().__init__()
         self.w_1 = nn.Linear(d_model, d_ff)
         self.w_2 = nn.Linear(d_ff, d_model)
-        self.dropout = Dropout(dropout)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.w_2(self.dropout(F.relu(self.w_1(x))))
@@ -108,7 +107,7 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, d_model: int, dropout: float, max_len: int = 5000) -> None:
         super().__init__()
-        self.dropout = Dropout(dropout)
+        self.dropout = nn.Dropout(dropout)
         self.register_buffer("pe", sinusoidal_table(max_len, d_model)[None], persistent=False)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
@@ -126,7 +125,7 @@ class SublayerConnection(nn.Module):
     def __init__(self, size: int, dropout: float, norm_first: bool = False) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(size)
-        self.dropout = Dropout(dropout)
+        self.dropout = nn.Dropout(dropout)
         self.norm_first = norm_first
 
     def forward(self, x: torch.Tensor, sublayer) -> torch.Tensor:

@@ -1,0 +1,142 @@
+"""``optimize_for_inference``: faster CPU inference as visible module swaps on a built model.
+
+The model classes stay the reference implementation. This function replaces some of their modules
+by inference equivalents that keep the checkpoint's parameter names (``state_dict()`` is unchanged
+except for int8), derive what they need once, here, and refuse a training-mode forward.
+``print(model)`` shows each swap; ``restore_for_training`` (also run by ``model.train()`` on a
+clearformer model) puts the plain modules back on the same parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import nn
+
+from ..activations import NewGELU
+from ..models.bert.modeling_bert import BertIntermediate
+from ..nn.conv1d import Conv1D
+from .activations import FoldedActivation, OneKernelTanhGELU
+from .fused_qkv import FUSED_ATTENTION, FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention
+from .int8_linear import INT8_KERNELS, Int8WeightOnlyLinear, quantize_int8
+from .packed_linear import PackedLinear, onednn_packing_available
+
+logger = logging.getLogger(__name__)
+
+_SWAPPED = (
+    PackedLinear,
+    FoldedActivation,
+    OneKernelTanhGELU,
+    FusedQKVBertSelfAttention,
+    FusedQKVMultiHeadSelfAttention,
+)
+
+
+def optimize_for_inference(
+    model: nn.Module,
+    dtype: torch.dtype | None = None,
+    quantize: str | None = None,
+    fp32_packing: bool = False,
+    int8_kernel: str = "auto",
+) -> nn.Module:
+    """Swap ``model``'s modules for inference equivalents, in place; returns the model in eval mode.
+
+    - ``dtype``: cast first (``torch.bfloat16`` is the fast CPU choice).
+    - every self-attention's Q, K, V projections become one product (``FusedQKV``);
+    - on CPU, bf16 weights (and fp32 ones with ``fp32_packing=True``: ~1e-5 from the plain
+      product, so not by default) are packed once for oneDNN (``PackedLinear``), and BERT's GELU
+      or ReLU runs inside the FFN's first product (``FoldedActivation``);
+    - GPT-2's ``gelu_new`` runs as one kernel (``OneKernelTanhGELU``, ~2e-7 from the seven-op form);
+    - ``quantize="int8"``: every linear layer becomes int8 weight-only (``Int8WeightOnlyLinear``,
+      on ``int8_kernel`` "auto" / "clearformer" / "torch"), the rest bf16. Not reversible.
+    """
+    if quantize not in (None, "int8"):
+        raise ValueError(f"quantize must be None or 'int8' (weight-only), got {quantize!r}")
+    if int8_kernel not in INT8_KERNELS:
+        raise ValueError(f"int8_kernel must be one of {INT8_KERNELS}, got {int8_kernel!r}")
+    if dtype is not None:
+        model.to(dtype)
+    model.eval()
+    restore_for_training(model)  # optimizing twice starts from the plain modules
+    if quantize == "int8":
+        return quantize_int8(model, int8_kernel).eval()
+    first = next(model.parameters(), None)
+    on_cpu = first is not None and first.device.type == "cpu"
+    weights_dtype = first.dtype if first is not None else torch.float32
+    pack = (
+        on_cpu
+        and (weights_dtype == torch.bfloat16 or (fp32_packing and weights_dtype == torch.float32))
+        and onednn_packing_available(weights_dtype)
+    )
+    _replace(model, lambda m: FUSED_ATTENTION[type(m)].swap_in(m, pack) if type(m) in FUSED_ATTENTION else m)
+    _replace(model, lambda m: OneKernelTanhGELU(m) if type(m) is NewGELU else m)
+    if pack:
+        _fold_ffn_activations(model)
+        fused = {id(p) for m in model.modules() if hasattr(m, "qkv") for p in m.qkv._projections}
+        _replace(model, lambda m: PackedLinear(m) if _packable(m) and id(m) not in fused else m)
+    return model.eval()  # the new modules too
+
+
+def _packable(module: nn.Module) -> bool:
+    return type(module) in (nn.Linear, Conv1D)
+
+
+def _fold_ffn_activations(model: nn.Module) -> None:
+    """BERT's FFN: dense then the activation becomes one oneDNN product with a post-op."""
+    for module in model.modules():
+        if type(module) is not BertIntermediate or type(module.dense) is not nn.Linear:
+            continue
+        act = _post_op_name(module.intermediate_act_fn)
+        if act is None:
+            continue
+        module.dense = PackedLinear(module.dense, activation=act)
+        module.intermediate_act_fn = FoldedActivation(module.intermediate_act_fn, into="dense")
+
+
+def _post_op_name(activation: nn.Module) -> str | None:
+    """The oneDNN post-op computing exactly ``activation``, or None."""
+    if type(activation) is nn.GELU and activation.approximate == "none":
+        return "gelu"
+    return "relu" if type(activation) is nn.ReLU else None
+
+
+def restore_for_training(model: nn.Module) -> nn.Module:
+    """Put back the plain modules that ``optimize_for_inference`` replaced (same parameters).
+
+    int8 layers cannot be turned back into the checkpoint's weights: a ValueError says so.
+    """
+    if any(isinstance(m, Int8WeightOnlyLinear) for m in model.modules()):
+        raise ValueError(
+            "this model was quantized to int8 by optimize_for_inference(quantize='int8'); that cannot be "
+            "undone: load the checkpoint again without quantize= to train or save it"
+        )
+    if not any(isinstance(m, _SWAPPED) for m in model.modules()):
+        return model
+    _replace(model, _plain)
+    logger.info("restored the plain modules that optimize_for_inference had swapped in")
+    return model
+
+
+def is_optimized(model: nn.Module) -> bool:
+    """Whether ``model`` holds any module swapped in by ``optimize_for_inference``."""
+    return any(isinstance(m, (*_SWAPPED, Int8WeightOnlyLinear)) for m in model.modules())
+
+
+def _plain(module: nn.Module) -> nn.Module:
+    if isinstance(module, PackedLinear):
+        return module.plain()
+    if isinstance(module, (FoldedActivation, OneKernelTanhGELU)):
+        return module.replaced
+    if isinstance(module, (FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention)):
+        return module.swap_out()
+    return module
+
+
+def _replace(model: nn.Module, swap) -> None:
+    """Apply ``swap`` to every descendant module (children before their parents are visited)."""
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            new = swap(child)
+            if new is not child:
+                setattr(parent, name, new)
