@@ -230,3 +230,24 @@ def test_broken_json_lines_file_names_file_and_line(tmp_path):
 def test_valid_json_lines_file_still_loads(tmp_path):
     path = _write(tmp_path / "rows.jsonl", '{"text": "a"}\n{"text": "b"}\n')
     assert load_dataset("json", data_files={"train": path})["train"]["text"] == ["a", "b"]
+
+
+def test_xsum_summary_file_names_gbk_bytes(tmp_path):
+    from clearformer.data.xsum import SPLIT_FILE, SUMMARY_DIR, load_xsum
+
+    _write(tmp_path / SPLIT_FILE, json.dumps({"train": ["1"]}))
+    (tmp_path / SUMMARY_DIR).mkdir()
+    text = "[SN]FIRST-SENTENCE[SN]\n摘要\n[SN]RESTBODY[SN]\n正文\n"
+    _write(tmp_path / SUMMARY_DIR / "1.summary", text.encode("gbk"))
+    # "摘要" in GBK happens to be valid UTF-8 too: the first bad byte is in "正文", on line 4.
+    with pytest.raises(DataFormatError, match=r"1\.summary: byte 45 \(line 4\).*encoding='gbk'"):
+        load_xsum(tmp_path)
+    assert load_xsum(tmp_path, encoding="gbk")["train"][0]["summary"] == "摘要"
+
+
+def test_xsum_split_file_with_bad_json_names_line_and_column(tmp_path):
+    from clearformer.data.xsum import SPLIT_FILE, load_xsum
+
+    _write(tmp_path / SPLIT_FILE, '{"train":\n  [1,,]}')
+    with pytest.raises(DataFormatError, match=r"not valid JSON at line 2, column 6"):
+        load_xsum(tmp_path)
