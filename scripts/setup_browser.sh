@@ -10,4 +10,4 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-dejavu-core
 fi
-python -m pip install -q -c constraints.txt selenium
+"${PYTHON:-python}" -m pip install -q -c constraints.txt selenium

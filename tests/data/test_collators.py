@@ -123,3 +123,86 @@ def test_seq2seq_collator_pads_labels(hf_tokenizer, our_tokenizer):
     rows = [{**hf_tokenizer(t), "labels": hf_tokenizer(t[::-1])["input_ids"]} for t in TEXTS]
     theirs = transformers.DataCollatorForSeq2Seq(hf_tokenizer, pad_to_multiple_of=4)(rows)
     _same(DataCollatorForSeq2Seq(our_tokenizer, pad_to_multiple_of=4)(rows), dict(theirs))
+
+
+# --- a dict of lists (a `datasets` batch, a tokenizer's output) is a batch too (issue 15) -------------
+def _columns(rows: list[dict]) -> dict:
+    return {k: [r[k] for r in rows] for k in rows[0]}
+
+
+@pytest.mark.parametrize("tok_name", ["hf_tokenizer", "our_tokenizer"])
+def test_padding_collator_takes_a_dict_of_lists_as_the_reference_does(tok_name, request, hf_tokenizer):
+    tok = request.getfixturevalue(tok_name)
+    columns = {**hf_tokenizer(TEXTS), "label": [0, 1, 1]}
+    theirs = transformers.DataCollatorWithPadding(hf_tokenizer, pad_to_multiple_of=8)(dict(columns))
+    _same(DataCollatorWithPadding(tok, pad_to_multiple_of=8)(dict(columns)), dict(theirs))
+    # the tokenizer's own output object, unchanged
+    encoding = hf_tokenizer(TEXTS)
+    theirs = transformers.DataCollatorWithPadding(hf_tokenizer)(encoding)
+    _same(DataCollatorWithPadding(tok)(encoding), dict(theirs))
+
+
+def test_padding_collator_takes_our_tokenizers_batch_encoding(our_tokenizer, hf_tokenizer):
+    theirs = transformers.DataCollatorWithPadding(hf_tokenizer)(hf_tokenizer(TEXTS))
+    _same(DataCollatorWithPadding(our_tokenizer)(our_tokenizer(TEXTS)), dict(theirs))
+
+
+def test_padding_collator_takes_a_datasets_batch():
+    datasets = pytest.importorskip("datasets")
+    from clearformer.tokenization import BertTokenizer
+
+    tok = BertTokenizer.from_pretrained(minilm.get_model_path())
+    ds = datasets.Dataset.from_dict({**tok(TEXTS), "label": [0, 1, 1]})
+    seen = []
+    ds.map(lambda batch: seen.append(DataCollatorWithPadding(tok)(batch)) or {}, batched=True, batch_size=3)
+    rows = [dict(r) for r in ds]
+    _same(seen[0], DataCollatorWithPadding(tok)(rows))
+
+
+def test_token_classification_collator_takes_a_dict_of_lists(hf_tokenizer, our_tokenizer):
+    rows = [{**r, "labels": [i % 3 for i in range(len(r["input_ids"]))]} for r in _rows(hf_tokenizer, TEXTS)]
+    theirs = transformers.DataCollatorForTokenClassification(hf_tokenizer)(rows)
+    _same(DataCollatorForTokenClassification(our_tokenizer)(_columns(rows)), dict(theirs))
+
+
+@pytest.mark.parametrize("mlm", [True, False])
+def test_language_modeling_collator_takes_a_dict_of_lists(hf_tokenizer, our_tokenizer, mlm):
+    rows = _rows(hf_tokenizer, TEXTS * 5)
+    torch.manual_seed(0)
+    theirs = transformers.DataCollatorForLanguageModeling(hf_tokenizer, mlm=mlm)(rows)
+    torch.manual_seed(0)
+    ours = DataCollatorForLanguageModeling(our_tokenizer, mlm=mlm)(_columns(rows))
+    _same(ours, dict(theirs))
+
+
+def test_seq2seq_collator_takes_a_dict_of_lists(hf_tokenizer, our_tokenizer):
+    rows = [{**hf_tokenizer(t), "labels": hf_tokenizer(t[::-1])["input_ids"]} for t in TEXTS]
+    theirs = transformers.DataCollatorForSeq2Seq(hf_tokenizer, pad_to_multiple_of=4)(rows)
+    _same(DataCollatorForSeq2Seq(our_tokenizer, pad_to_multiple_of=4)(_columns(rows)), dict(theirs))
+
+
+def test_default_collator_takes_a_dict_of_lists():
+    rows = [
+        {"input_ids": [1, 2], "attention_mask": [1, 1], "label": 1},
+        {"input_ids": [3, 4], "attention_mask": [1, 0], "label": 0},
+    ]
+    _same(default_data_collator(_columns(rows)), transformers.default_data_collator(rows))
+
+
+def test_multiple_choice_collator_takes_a_dict_of_lists(hf_tokenizer, our_tokenizer):
+    rows = [
+        {**hf_tokenizer([t] * 4, [f"e{j}" * (j + 1) for j in range(4)]), "label": i} for i, t in enumerate(TEXTS[:2])
+    ]
+    rows = [{k: v for k, v in r.items()} for r in rows]
+    theirs = transformers.DataCollatorForMultipleChoice(hf_tokenizer)(rows)
+    _same(DataCollatorForMultipleChoice(our_tokenizer)(_columns(rows)), dict(theirs))
+
+
+def test_dict_of_lists_with_unequal_columns_is_an_error(our_tokenizer):
+    with pytest.raises(ValueError, match=r"columns of different lengths: input_ids 3, .*label 2"):
+        DataCollatorWithPadding(our_tokenizer)({**our_tokenizer(TEXTS), "label": [0, 1]})
+
+
+def test_empty_batch_is_an_error(our_tokenizer):
+    with pytest.raises(ValueError, match="empty batch"):
+        DataCollatorWithPadding(our_tokenizer)([])

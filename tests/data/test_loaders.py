@@ -50,7 +50,9 @@ def test_squad_and_cmrc_json():
     assert len(squad) == 10570 and squad[0]["answers"]["text"][0] == "Denver Broncos"
     cmrc = load_dataset(DATA / "cmrc2018")
     assert len(cmrc["validation"]) == 3219 and len(cmrc["trial"]) == 1002
-    with pytest.raises(DataFormatError, match="cmrc2018_trial.json, question id"):
+    with pytest.raises(
+        DataFormatError, match=r"cmrc2018_trial.json, data\[\d+\].paragraphs\[\d+\].qas\[\d+\] \(question id"
+    ):
         load_dataset("squad", data_files={"trial": DATA / "cmrc2018" / "cmrc2018_trial.json"})
 
 

@@ -25,6 +25,38 @@ def _as_dict(feature: Any) -> dict[str, Any]:
     raise TypeError(f"a collator needs rows that are dicts, got {type(feature).__name__}")
 
 
+def _column_length(value: Any) -> int | None:
+    if isinstance(value, str | bytes):
+        return None
+    try:
+        return len(value)
+    except TypeError:  # a scalar, or a 0-d tensor
+        return None
+
+
+def _as_rows(features: Any) -> list[dict[str, Any]]:
+    """A batch as a list of row dicts, from a list of rows or a dict of columns.
+
+    A dict of columns is what ``dataset.map(..., batched=True)`` hands over and what a tokenizer
+    returns for a list of texts; transformers' padding collator takes it, so every collator here does.
+    """
+    if isinstance(features, Mapping):
+        columns = {key: features[key] for key in features}
+        lengths = {key: _column_length(value) for key, value in columns.items()}
+        if None in lengths.values() or len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{k} {'not a list' if n is None else n}" for k, n in lengths.items())
+            raise ValueError(
+                f"a dict batch must map each column to one value per row, got columns of different lengths: "
+                f"{shown}; pass a list of row dicts or equal-length columns"
+            )
+        rows = [{key: value[i] for key, value in columns.items()} for i in range(next(iter(lengths.values()), 0))]
+    else:
+        rows = [_as_dict(f) for f in features]
+    if not rows:
+        raise ValueError("a collator got an empty batch (no rows); check the sampler and the dataset length")
+    return rows
+
+
 def _tensor(values: list[Any]) -> torch.Tensor:
     first = values[0]
     if isinstance(first, torch.Tensor):
@@ -36,7 +68,7 @@ def _tensor(values: list[Any]) -> torch.Tensor:
 
 def default_data_collator(features: list[Any], return_tensors: str = "pt") -> dict[str, torch.Tensor]:
     """Stack rows that are already the same length; ``label``/``label_ids`` become ``labels``."""
-    rows = [_as_dict(f) for f in features]
+    rows = _as_rows(features)
     first = rows[0]
     batch: dict[str, torch.Tensor] = {}
     for key in ("label", "label_ids"):
@@ -70,7 +102,7 @@ class DataCollatorWithPadding:
 
     def __call__(self, features: list[Any]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer.pad(
-            [_as_dict(f) for f in features],
+            _as_rows(features),
             padding=self.padding,
             max_length=self.max_length,
             pad_to_multiple_of=self.pad_to_multiple_of,
@@ -102,7 +134,7 @@ class DataCollatorForTokenClassification:
     return_tensors: str = "pt"
 
     def __call__(self, features: list[Any]) -> dict[str, torch.Tensor]:
-        rows = [_as_dict(f) for f in features]
+        rows = _as_rows(features)
         name = "label" if "label" in rows[0] else "labels"
         labels = [r.pop(name) for r in rows] if name in rows[0] else None
         batch = dict(
@@ -132,7 +164,7 @@ class DataCollatorForMultipleChoice:
     return_tensors: str = "pt"
 
     def __call__(self, features: list[Any]) -> dict[str, torch.Tensor]:
-        rows = [_as_dict(f) for f in features]
+        rows = _as_rows(features)
         name = "label" if "label" in rows[0] else "labels"
         labels = [r.pop(name) for r in rows] if name in rows[0] else None
         num_choices = len(rows[0]["input_ids"])
@@ -175,7 +207,7 @@ class DataCollatorForLanguageModeling:
         self.generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
 
     def __call__(self, features: list[Any]) -> dict[str, torch.Tensor]:
-        rows = [_as_dict(f) for f in features]
+        rows = _as_rows(features)
         if (
             "input_ids" in rows[0]
             and isinstance(rows[0]["input_ids"], list | torch.Tensor)
@@ -236,7 +268,7 @@ class DataCollatorForSeq2Seq:
     return_tensors: str = "pt"
 
     def __call__(self, features: list[Any]) -> dict[str, torch.Tensor]:
-        rows = [_as_dict(f) for f in features]
+        rows = _as_rows(features)
         labels = [r.pop("labels") for r in rows] if "labels" in rows[0] and rows[0]["labels"] is not None else None
         batch = dict(
             self.tokenizer.pad(

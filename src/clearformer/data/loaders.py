@@ -2,20 +2,21 @@
 
 GLUE TSV (CoLA's raw 4 columns without header, or a header row as SST-2), CoNLL-2003, SQuAD-format
 JSON (SQuAD, CMRC2018), DREAM/C3 multiple-choice JSON, parallel text files, raw text. Each loader
-takes ``{split: path}``; a malformed row raises ``DataFormatError`` naming the file and line, or,
-with ``on_error="skip"``, is dropped and counted in a warning.
+takes ``{split: path}`` and an ``encoding`` (UTF-8 unless told); a malformed row raises
+``DataFormatError`` naming the file and line, or, with ``on_error="skip"``, is dropped and counted
+in a warning. A file that yields no rows at all is an error: no course split is empty, and an empty
+split would train nothing or report metrics over zero examples.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .files import DataFormatError, locate_json_lines_error, read_json, read_lines, read_text, read_tsv
 from .glue import GLUE_TASKS, get_glue_task
 
 logger = logging.getLogger(__name__)
@@ -24,8 +25,7 @@ Files = str | os.PathLike | dict[str, str | os.PathLike]
 CONLL_NER_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
 
 
-class DataFormatError(ValueError):
-    """A row that does not fit the expected layout; the message names the file and line."""
+__all__ = ["DataFormatError"]  # re-exported: it lives in files.py with the readers that raise it
 
 
 def _datasets():
@@ -64,7 +64,12 @@ class _Rows:
             f"{self.path}, {where}: {why}; expected {expected} (pass on_error='skip' to drop such rows)"
         )
 
-    def done(self) -> list[dict[str, Any]]:
+    def done(self, why_empty: str = " (the file is empty)") -> list[dict[str, Any]]:
+        if not self.rows:
+            why = f": all {self.skipped} rows were malformed" if self.skipped else why_empty
+            raise DataFormatError(
+                f"{self.path}: no data rows{why}; fix the file, or leave this split out of data_files"
+            )
         if self.skipped:
             logger.warning("%s: skipped %d malformed rows", self.path, self.skipped)
         return self.rows
@@ -80,14 +85,9 @@ def _build(split_rows: dict[str, list[dict]], features=None):
 
 
 # --- GLUE-style TSV ----------------------------------------------------------------------------------
-def _read_tsv(path: Path) -> Iterator[tuple[int, list[str]]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        yield from enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=1)
-
-
-def _read_glue_file(path: Path, task, header: bool | None, on_error: str) -> list[dict]:
+def _read_glue_file(path: Path, task, header: bool | None, on_error: str, encoding: str) -> list[dict]:
     rows = _Rows(path, on_error)
-    lines = list(_read_tsv(path))
+    lines = read_tsv(path, encoding)
     if header is None:  # CoLA's raw files are the only GLUE files without a header row
         header = not (lines and len(lines[0][1]) == 4 and lines[0][1][1] in ("0", "1"))
     names = lines[0][1] if header and lines else ["source", "label", "original_label", "sentence"]
@@ -110,17 +110,23 @@ def _read_glue_file(path: Path, task, header: bool | None, on_error: str) -> lis
                 continue
         row["idx"] = len(rows.rows)
         rows.rows.append(row)
-    result = rows.done()
+    result = rows.done(f" after the header on line {lines[0][0]}" if header and lines else " (the file is empty)")
     if not header:  # the raw CoLA layout: keep the course's columns sentence, label, idx
         result = [{"sentence": r["sentence"], "label": r["label"], "idx": r["idx"]} for r in result]
     return result
 
 
-def load_glue(task: str | None, data_files: Files, header: bool | None = None, on_error: str = "raise"):
+def load_glue(
+    task: str | None,
+    data_files: Files,
+    header: bool | None = None,
+    on_error: str = "raise",
+    encoding: str = "utf-8",
+):
     """GLUE-format TSV files; with a task, labels become a ClassLabel with the task's names."""
     ds = _datasets()
     info = get_glue_task(task) if task else None
-    split_rows = {s: _read_glue_file(p, info, header, on_error) for s, p in _split_files(data_files).items()}
+    split_rows = {s: _read_glue_file(p, info, header, on_error, encoding) for s, p in _split_files(data_files).items()}
     features = None
     first = next(iter(split_rows.values()))
     if info is not None and first and "label" in first[0] and info.label_names:
@@ -132,7 +138,7 @@ def load_glue(task: str | None, data_files: Files, header: bool | None = None, o
 
 
 # --- CoNLL-2003 ---------------------------------------------------------------------------------------
-def _read_conll(path: Path, on_error: str) -> list[dict]:
+def _read_conll(path: Path, on_error: str, encoding: str) -> list[dict]:
     rows = _Rows(path, on_error)
     tokens: list[list[str]] = []
     bad_sentence = False
@@ -151,30 +157,30 @@ def _read_conll(path: Path, on_error: str) -> list[dict]:
             )
         tokens, bad_sentence = [], False
 
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("-DOCSTART-"):
-                flush()
-                continue
-            fields = line.split(" ")
-            if len(fields) != 4 or fields[3] not in CONLL_NER_TAGS:
-                rows.bad(f"line {line_no}", f"{line!r}", "4 space-separated fields 'word POS chunk NER' (IOB2 NER tag)")
-                bad_sentence = True
-                continue
-            tokens.append(fields)
+    line_no = 0
+    for line_no, line in enumerate(read_lines(path, encoding), start=1):
+        line = line.rstrip("\n")
+        if not line.strip() or line.startswith("-DOCSTART-"):
+            flush()
+            continue
+        fields = line.split(" ")
+        if len(fields) != 4 or fields[3] not in CONLL_NER_TAGS:
+            rows.bad(f"line {line_no}", f"{line!r}", "4 space-separated fields 'word POS chunk NER' (IOB2 NER tag)")
+            bad_sentence = True
+            continue
+        tokens.append(fields)
     flush()
-    return rows.done()
+    return rows.done(f" (its {line_no} lines are blank or -DOCSTART-)" if line_no else " (the file is empty)")
 
 
-def load_conll2003(data_files: Files, on_error: str = "raise"):
+def load_conll2003(data_files: Files, on_error: str = "raise", encoding: str = "utf-8"):
     """Columns id, tokens, pos_tags, chunk_tags, ner_tags (ClassLabel sequences).
 
     ner_tags use the course's label_list order; POS and chunk tag ids are the sorted tags seen in
     the given files (the hub dataset's id tables are not reproduced).
     """
     ds = _datasets()
-    split_rows = {s: _read_conll(p, on_error) for s, p in _split_files(data_files).items()}
+    split_rows = {s: _read_conll(p, on_error, encoding) for s, p in _split_files(data_files).items()}
     every = [r for rows in split_rows.values() for r in rows]
     pos = sorted({t for r in every for t in r["pos_tags"]})
     chunk = sorted({t for r in every for t in r["chunk_tags"]})
@@ -196,45 +202,72 @@ def load_conll2003(data_files: Files, on_error: str = "raise"):
 
 
 # --- SQuAD-format JSON (SQuAD v1.1/v2, CMRC2018) -----------------------------------------------------------
-def _read_squad(path: Path, on_error: str, check_answers: bool) -> list[dict]:
-    rows = _Rows(path, on_error)
-    try:
-        articles = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise DataFormatError(
-            f"{path}: not SQuAD-format JSON ({err}); expected {{'data': [{{'paragraphs': ...}}]}}"
-        ) from err
-    for article in articles:
-        for paragraph in article.get("paragraphs", []):
-            context = paragraph["context"]
-            for qa in paragraph.get("qas", []):
-                answers = qa.get("answers", [])
-                texts = [a["text"].strip() for a in answers]
-                starts = [int(a["answer_start"]) for a in answers]
-                wrong = [t for t, s in zip(texts, starts) if context[s : s + len(t)] != t]
-                if check_answers and wrong:
-                    rows.bad(
-                        f"question id {qa['id']}",
-                        f"answer {wrong[0]!r} is not at its answer_start in the context",
-                        "context[answer_start:answer_start+len(text)] == text (or check_answers=False)",
-                    )
+SQUAD_LAYOUT = "{'data': [{'title', 'paragraphs': [{'context', 'qas': [{'id', 'question', 'answers'}]}]}]}"
+
+
+def _squad_entries(path: Path, data: Any, rows: _Rows) -> Iterator[tuple[str, dict, str, dict]]:
+    """(place, article, context, qa) for every question whose structure is whole; others go to ``rows.bad``."""
+    articles = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(articles, list):
+        raise DataFormatError(f"{path}: not SQuAD-format JSON (no 'data' list); expected {SQUAD_LAYOUT}")
+    for i, article in enumerate(articles):
+        paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            rows.bad(f"data[{i}]", "not an object with a 'paragraphs' list", SQUAD_LAYOUT)
+            continue
+        for j, paragraph in enumerate(paragraphs):
+            place = f"data[{i}].paragraphs[{j}]"
+            context = paragraph.get("context") if isinstance(paragraph, dict) else None
+            if not isinstance(context, str):
+                rows.bad(place, "no 'context' string", SQUAD_LAYOUT)
+                continue
+            for k, qa in enumerate(paragraph.get("qas", [])):
+                where = f"{place}.qas[{k}]"
+                missing = [key for key in ("id", "question") if key not in qa] if isinstance(qa, dict) else ["id"]
+                if missing:
+                    rows.bad(where, f"no {missing[0]!r}", "each question to have 'id', 'question' and 'answers'")
                     continue
-                rows.rows.append(
-                    {
-                        "id": str(qa["id"]),
-                        "title": article.get("title", ""),
-                        "context": context,
-                        "question": qa["question"].strip(),
-                        "answers": {"text": texts, "answer_start": starts},
-                    }
-                )
-    return rows.done()
+                where = f"{where} (question id {qa['id']})"
+                answers = qa.get("answers", [])
+                if not isinstance(answers, list) or not all(
+                    isinstance(a, dict) and "text" in a and "answer_start" in a for a in answers
+                ):
+                    rows.bad(where, f"answers {answers!r}", "a list of {'text', 'answer_start'} objects")
+                    continue
+                yield where, article, context, qa
 
 
-def load_squad(data_files: Files, on_error: str = "raise", check_answers: bool = True):
+def _read_squad(path: Path, on_error: str, check_answers: bool, encoding: str) -> list[dict]:
+    rows = _Rows(path, on_error)
+    for where, article, context, qa in _squad_entries(path, read_json(path, encoding), rows):
+        texts = [a["text"].strip() for a in qa.get("answers", [])]
+        starts = [int(a["answer_start"]) for a in qa.get("answers", [])]
+        wrong = [t for t, s in zip(texts, starts) if context[s : s + len(t)] != t]
+        if check_answers and wrong:
+            rows.bad(
+                where,
+                f"answer {wrong[0]!r} is not at its answer_start in the context",
+                "context[answer_start:answer_start+len(text)] == text (or check_answers=False)",
+            )
+            continue
+        rows.rows.append(
+            {
+                "id": str(qa["id"]),
+                "title": article.get("title", ""),
+                "context": context,
+                "question": qa["question"].strip(),
+                "answers": {"text": texts, "answer_start": starts},
+            }
+        )
+    return rows.done(" (no questions)")
+
+
+def load_squad(data_files: Files, on_error: str = "raise", check_answers: bool = True, encoding: str = "utf-8"):
     """Columns id, title, context, question, answers{text, answer_start}, as the course's squad.py."""
     ds = _datasets()
-    split_rows = {s: _read_squad(p, on_error, check_answers) for s, p in _split_files(data_files, "validation").items()}
+    split_rows = {
+        s: _read_squad(p, on_error, check_answers, encoding) for s, p in _split_files(data_files, "validation").items()
+    }
     features = ds.Features(
         {
             "id": ds.Value("string"),
@@ -248,24 +281,37 @@ def load_squad(data_files: Files, on_error: str = "raise", check_answers: bool =
 
 
 # --- DREAM / C3 multiple choice -------------------------------------------------------------------------
-def _read_multiple_choice(path: Path, on_error: str) -> list[dict]:
+def _question_problem(q: Any) -> str | None:
+    """Why a DREAM/C3 question object cannot be used, or None."""
+    if not isinstance(q, dict):
+        return f"{q!r} is not an object with 'question', 'choice' and 'answer'"
+    if not isinstance(q.get("question"), str):
+        return f"'question' is {type(q.get('question')).__name__}, not a string"
+    choice = q.get("choice")
+    # A string here would otherwise be read as one option per character.
+    if not (isinstance(choice, list) and choice and all(isinstance(c, str) for c in choice)):
+        return f"'choice' is a {type(choice).__name__} ({choice!r}), not a list of option strings"
+    if q.get("answer") not in choice:
+        return f"answer {q.get('answer')!r} is not one of the choices"
+    return None
+
+
+def _read_multiple_choice(path: Path, on_error: str, encoding: str) -> list[dict]:
     rows = _Rows(path, on_error)
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataFormatError(f"{path}: not valid JSON ({err})") from err
+    layout = "[[dialogue turns], [{'question', 'choice': [options], 'answer'}], id] items in a list"
+    items = read_json(path, encoding)
+    if not isinstance(items, list):
+        raise DataFormatError(f"{path}: the top level is a {type(items).__name__}; expected {layout}")
     for n, item in enumerate(items):
-        if not (isinstance(item, list) and len(item) == 3):
-            rows.bad(f"item {n}", "not a [dialogue, questions, id] triple", "DREAM/C3 layout")
+        ok = isinstance(item, list) and len(item) == 3 and isinstance(item[0], list) and isinstance(item[1], list)
+        if not ok or not all(isinstance(turn, str) for turn in item[0]):
+            rows.bad(f"item {n}", "not a [dialogue turns (list of strings), questions (list), id] triple", layout)
             continue
         dialogue, questions, doc_id = item
         for q_no, q in enumerate(questions):
-            if q.get("answer") not in q.get("choice", []):
-                rows.bad(
-                    f"item {n} ({doc_id}) question {q_no}",
-                    f"answer {q.get('answer')!r} is not one of the choices",
-                    "'answer' equal to one entry of 'choice'",
-                )
+            problem = _question_problem(q)
+            if problem:
+                rows.bad(f"item {n} ({doc_id}) question {q_no}", problem, layout)
                 continue
             rows.rows.append(
                 {
@@ -276,40 +322,46 @@ def _read_multiple_choice(path: Path, on_error: str) -> list[dict]:
                     "label": q["choice"].index(q["answer"]),
                 }
             )
-    return rows.done()
+    return rows.done(" (no questions)")
 
 
-def load_multiple_choice(data_files: Files, on_error: str = "raise"):
+def load_multiple_choice(data_files: Files, on_error: str = "raise", encoding: str = "utf-8"):
     """DREAM or C3 JSON: columns id, dialogue (list of turns), question, choices, label (answer index)."""
-    split_rows = {s: _read_multiple_choice(p, on_error) for s, p in _split_files(data_files).items()}
+    split_rows = {s: _read_multiple_choice(p, on_error, encoding) for s, p in _split_files(data_files).items()}
     return _build(split_rows)
 
 
 # --- parallel and raw text ----------------------------------------------------------------------------------
-def load_parallel(source_files: Files, target_files: Files, source_lang: str, target_lang: str):
+def load_parallel(
+    source_files: Files, target_files: Files, source_lang: str, target_lang: str, encoding: str = "utf-8"
+):
     """Line-aligned files -> rows {'translation': {source_lang: ..., target_lang: ...}} (WMT's layout)."""
     sources, targets = _split_files(source_files), _split_files(target_files)
     if sources.keys() != targets.keys():
         raise ValueError(f"source splits {sorted(sources)} differ from target splits {sorted(targets)}")
     split_rows = {}
     for split in sources:
-        src = sources[split].read_text(encoding="utf-8").splitlines()
-        tgt = targets[split].read_text(encoding="utf-8").splitlines()
+        src = read_text(sources[split], encoding).splitlines()
+        tgt = read_text(targets[split], encoding).splitlines()
         if len(src) != len(tgt):
             raise DataFormatError(
                 f"{sources[split]} has {len(src)} lines but {targets[split]} has {len(tgt)}; parallel files "
                 "must be line-aligned"
             )
+        if not src:
+            raise DataFormatError(f"{sources[split]}: no data rows (the file is empty)")
         split_rows[split] = [{"translation": {source_lang: s, target_lang: t}} for s, t in zip(src, tgt)]
     return _build(split_rows)
 
 
-def load_parallel_tsv(data_files: Files, source_lang: str, target_lang: str, on_error: str = "raise"):
+def load_parallel_tsv(
+    data_files: Files, source_lang: str, target_lang: str, on_error: str = "raise", encoding: str = "utf-8"
+):
     """Tab-separated pairs, one per line (Tatoeba's cmn.txt: source, target, attribution)."""
     split_rows = {}
     for split, path in _split_files(data_files).items():
         rows = _Rows(path, on_error)
-        for line_no, fields in _read_tsv(path):
+        for line_no, fields in read_tsv(path, encoding):
             if len(fields) < 2:
                 rows.bad(f"line {line_no}", f"{len(fields)} tab-separated fields", "at least 2 (source, target)")
                 continue
@@ -318,13 +370,13 @@ def load_parallel_tsv(data_files: Files, source_lang: str, target_lang: str, on_
     return _build(split_rows)
 
 
-def load_text(data_files: Files, keep_linebreaks: bool = False):
+def load_text(data_files: Files, keep_linebreaks: bool = False, encoding: str = "utf-8"):
     """One row per line in column ``text`` (empty lines kept, as the ``text`` builder does)."""
     split_rows = {}
     for split, path in _split_files(data_files).items():
-        with open(path, encoding="utf-8") as f:
-            lines = [line if keep_linebreaks else line.rstrip("\n") for line in f]
-        split_rows[split] = [{"text": line} for line in lines]
+        rows = _Rows(path, "raise")
+        rows.rows = [{"text": line if keep_linebreaks else line.rstrip("\n")} for line in read_lines(path, encoding)]
+        split_rows[split] = rows.done()
     return _build(split_rows)
 
 
@@ -357,6 +409,19 @@ _LOADERS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _load_with_datasets(kind: str, files: dict[str, Path], kwargs: dict[str, Any]):
+    try:
+        return _datasets().load_dataset(kind, data_files={k: str(v) for k, v in files.items()}, **kwargs)
+    except Exception as err:
+        # The json builder fails deep in pandas without naming the file or line: find them here.
+        if kind == "json":
+            for path in files.values():
+                located = locate_json_lines_error(path, kwargs.get("encoding", "utf-8"))
+                if located is not None:
+                    raise located from err
+        raise
+
+
 def load_dataset(
     path: str | os.PathLike,
     name: str | None = None,
@@ -384,9 +449,7 @@ def load_dataset(
     elif path_str in _LOADERS:
         result = _LOADERS[path_str](data_files, **kwargs)
     elif path_str in ("csv", "json", "parquet"):
-        result = _datasets().load_dataset(
-            path_str, data_files={k: str(v) for k, v in _split_files(data_files).items()}, **kwargs
-        )
+        result = _load_with_datasets(path_str, _split_files(data_files), kwargs)
     else:
         raise ValueError(f"unknown format {path_str!r}; use one of glue, csv, json, {', '.join(sorted(_LOADERS))}")
     return result[split] if split else result

@@ -9,12 +9,12 @@ hub dataset's.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
-from .loaders import DataFormatError, _build
+from .files import DataFormatError, read_json, read_text
+from .loaders import _build
 
 SPLIT_FILE = "XSum-TRAINING-DEV-TEST-SPLIT-90-5-5.json"
 SUMMARY_DIR = "bbc-summary-data"
@@ -25,11 +25,11 @@ LAYOUT = (
 )
 
 
-def parse_summary_file(path: Path) -> dict[str, str]:
+def parse_summary_file(path: Path, encoding: str = "utf-8") -> dict[str, str]:
     """One ``.summary`` file -> {"summary", "document"}; lines of a section are joined with newlines."""
     sections: dict[str, list[str]] = {}
     current = None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text(path, encoding).splitlines():
         match = _SECTION.match(line)
         if match:
             current = match.group(1)
@@ -42,16 +42,15 @@ def parse_summary_file(path: Path) -> dict[str, str]:
     return {"summary": "\n".join(sections["FIRST-SENTENCE"]), "document": "\n".join(sections["RESTBODY"])}
 
 
-def load_xsum(path: str | os.PathLike, splits: tuple[str, ...] | None = None, on_missing: str = "raise"):
+def load_xsum(
+    path: str | os.PathLike, splits: tuple[str, ...] | None = None, on_missing: str = "raise", encoding: str = "utf-8"
+):
     """Read the XSum release under ``path``; ``on_missing="skip"`` drops ids whose file is absent."""
     root = Path(path)
     split_file = root / SPLIT_FILE
     if not split_file.is_file():
         raise FileNotFoundError(f"{split_file} not found; expected {LAYOUT}")
-    try:
-        ids = json.loads(split_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataFormatError(f"{split_file} is not valid JSON (line {err.lineno}): {err.msg}") from err
+    ids = read_json(split_file, encoding)
     if not isinstance(ids, dict):
         raise DataFormatError(f"{split_file} must hold an object of id lists; expected {LAYOUT}")
     out = {}
@@ -65,6 +64,6 @@ def load_xsum(path: str | os.PathLike, splits: tuple[str, ...] | None = None, on
                 if on_missing == "skip":
                     continue
                 raise FileNotFoundError(f"{file} (listed in {split_file}, split {split!r}) is missing")
-            rows.append({**parse_summary_file(file), "id": str(item)})
+            rows.append({**parse_summary_file(file, encoding), "id": str(item)})
         out[split] = rows
     return _build(out)

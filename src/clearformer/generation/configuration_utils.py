@@ -10,12 +10,41 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 GENERATION_CONFIG_NAME = "generation_config.json"
+
+# Settings that count tokens or beams: a float or a string here would fail deep inside the loop
+# (the reference crashes in repeat_interleave or a comparison, or silently rounds 2.5 up).
+INTEGER_SETTINGS = (
+    "max_length",
+    "max_new_tokens",
+    "min_length",
+    "min_new_tokens",
+    "num_beams",
+    "num_return_sequences",
+    "top_k",
+    "no_repeat_ngram_size",
+)
+NUMBER_SETTINGS = ("temperature", "top_p", "min_p", "repetition_penalty", "length_penalty")
+
+
+def _check_types(config: GenerationConfig) -> None:
+    for name in INTEGER_SETTINGS:
+        value = getattr(config, name)
+        # bool is an int subclass, but max_new_tokens=True is a mistake, not "1 token".
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); pass e.g. {name}=5")
+    for name in NUMBER_SETTINGS:
+        value = getattr(config, name)
+        if (value is not None or name != "min_p") and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    if not isinstance(config.do_sample, bool):
+        raise ValueError(f"do_sample must be True or False, got {config.do_sample!r}")
 
 
 @dataclass
@@ -60,7 +89,9 @@ class GenerationConfig:
         data = {**data, **overrides}
         known = cls.field_names()
         extra = {k: v for k, v in data.items() if k not in known and k != "transformers_version"}
-        return cls(**{k: v for k, v in data.items() if k in known}, extra=extra)
+        return cls(
+            **{k: v for k, v in data.items() if k in known and (v is not None or _DEFAULTS[k] is None)}, extra=extra
+        )
 
     @classmethod
     def from_model_config(cls, config: Any) -> GenerationConfig:
@@ -76,7 +107,8 @@ class GenerationConfig:
         unused = {}
         for key, value in kwargs.items():
             if key in self.field_names():
-                setattr(self, key, value)
+                # None means "the default" in the reference (all its fields default to None).
+                setattr(self, key, _DEFAULTS.get(key) if value is None else value)
             else:
                 unused[key] = value
         return unused
@@ -87,6 +119,7 @@ class GenerationConfig:
     # --- checks ----------------------------------------------------------------------------------
     def validate(self, vocab_size: int | None = None) -> None:
         """Raise on settings that cannot work, before any decoding starts."""
+        _check_types(self)
         if self.max_new_tokens is not None and self.max_new_tokens <= 0:
             raise ValueError(
                 f"max_new_tokens must be a positive number of tokens to generate, got {self.max_new_tokens}"
@@ -108,6 +141,11 @@ class GenerationConfig:
             raise ValueError(f"repetition_penalty must be > 0 (1.0 = off), got {self.repetition_penalty}")
         if self.num_beams < 1:
             raise ValueError(f"num_beams must be >= 1, got {self.num_beams}")
+        if self.num_return_sequences < 1:
+            raise ValueError(f"num_return_sequences must be >= 1, got {self.num_return_sequences}")
+        for name in ("min_length", "min_new_tokens"):
+            if (getattr(self, name) or 0) < 0:
+                raise ValueError(f"{name} must be >= 0 (a number of tokens), got {getattr(self, name)}")
         if vocab_size is not None and self.num_beams > vocab_size:
             raise ValueError(
                 f"num_beams ({self.num_beams}) is larger than the vocabulary ({vocab_size} tokens): "
@@ -168,3 +206,9 @@ class GenerationConfig:
         except json.JSONDecodeError as e:
             raise ValueError(f"{path} is not valid JSON (line {e.lineno}): {e.msg}") from e
         return cls.from_dict(data, **overrides)
+
+
+# Field defaults, for reading None as "the default" (the reference's convention).
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in dataclasses.fields(GenerationConfig) if f.default is not dataclasses.MISSING
+}

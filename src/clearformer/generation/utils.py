@@ -23,6 +23,7 @@ from ..modeling_outputs import _output
 from ..nn.cache import DynamicCache, EncoderDecoderCache, StaticCache
 from .configuration_utils import GENERATION_CONFIG_NAME, GenerationConfig
 from .logits_process import LogitsProcessorList, build_logits_processors
+from .validated import inputs_validated
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +101,6 @@ class GenerationMixin:
         processors = build_logits_processors(config, prompt_length, eos)
         if logits_processor:
             processors.extend(logits_processor)
-        base = getattr(self, "base_model", self)
-        was_checked = getattr(base, "_inputs_checked", None)
-        if was_checked is not None:
-            base._inputs_checked = True  # the loop's inputs were validated above
         try:
             if streamer is not None:
                 streamer.put(input_ids.cpu())
@@ -112,8 +109,6 @@ class GenerationMixin:
             else:
                 result = self._sample(input_ids, attention_mask, config, processors, eos, streamer, generator)
         finally:
-            if was_checked is not None:
-                base._inputs_checked = was_checked
             if streamer is not None:
                 streamer.end()
         return result if config.return_dict_in_generate else result.sequences
@@ -135,8 +130,14 @@ class GenerationMixin:
         if input_ids.dim() == 1:
             input_ids = input_ids[None]
         if input_ids.dim() != 2 or input_ids.shape[1] == 0:
+            # The reference fails inside the model on a (B, 0) prompt; here the error says what to pass.
+            start = (
+                f"pass no input_ids to start from bos_token_id {config.bos_token_id}"
+                if config.bos_token_id is not None and not self.config.is_encoder_decoder
+                else "give each row at least one token"
+            )
             raise ValueError(
-                f"input_ids must be a non-empty (batch, seq_len) tensor, got shape {tuple(input_ids.shape)}"
+                f"input_ids must be a non-empty (batch, seq_len) tensor, got shape {tuple(input_ids.shape)}; {start}"
             )
         vocab = self.get_input_embeddings().num_embeddings
         config.validate(vocab_size=vocab)
@@ -204,6 +205,7 @@ class GenerationMixin:
             kind = config.cache_implementation or self._default_cache_implementation
             cache = StaticCache(max_length, self.config.num_hidden_layers) if kind == "static" else DynamicCache()
         extra = {"logits_to_keep": 1} if _accepts(self, "logits_to_keep") else {}
+        base = getattr(self, "base_model", self)
 
         def step(sequences: torch.Tensor, start: int, end: int) -> torch.Tensor:
             if cache is None:
@@ -212,7 +214,12 @@ class GenerationMixin:
             if padded:
                 kwargs["attention_mask"] = mask[:, :end]
                 kwargs["position_ids"] = positions[:, start:end]
-            out = self(sequences[:, start:end], cache=cache, use_cache=cache is not None, return_dict=True, **kwargs)
+            # Ids, mask and lengths were validated on entry: only this call may skip the model's checks
+            # (a logits processor or another thread calling the model is still checked).
+            with inputs_validated(base):
+                out = self(
+                    sequences[:, start:end], cache=cache, use_cache=cache is not None, return_dict=True, **kwargs
+                )
             return out.logits[:, -1].float()
 
         return step, cache

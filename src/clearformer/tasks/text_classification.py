@@ -101,12 +101,13 @@ def _glue_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def load_chnsenticorp(folder: str | os.PathLike):
+def load_chnsenticorp(folder: str | os.PathLike, encoding: str = "utf-8"):
     """``train.tsv`` / ``dev.tsv`` with header ``label<TAB>text_a`` -> columns label, text_a, idx."""
     from ..data.loaders import load_glue
 
     folder = Path(folder)
-    return load_glue(None, {"train": folder / "train.tsv", "validation": folder / "dev.tsv"}, header=True)
+    files = {"train": folder / "train.tsv", "validation": folder / "dev.tsv"}
+    return load_glue(None, files, header=True, encoding=encoding)
 
 
 THUCNEWS_CLASSES = (
@@ -123,24 +124,30 @@ THUCNEWS_CLASSES = (
 )
 
 
-def load_thucnews(folder: str | os.PathLike):
+def load_thucnews(folder: str | os.PathLike, encoding: str = "utf-8"):
     """``dev.txt`` / ``test.txt`` lines ``title<TAB>class id``. No train split ships here, so the task
     trains on dev.txt (split "train") and evaluates on test.txt (split "validation")."""
     import datasets
 
+    from ..data.files import read_text
+
     folder = Path(folder)
-    names = (folder / "class.txt").read_text(encoding="utf-8").split()
+    names = read_text(folder / "class.txt", encoding).split()
     if tuple(names) != THUCNEWS_CLASSES:
         raise TaskDataError(f"{folder / 'class.txt'} lists {names}, expected {list(THUCNEWS_CLASSES)}")
     splits = {}
     for split, file in (("train", "dev.txt"), ("validation", "test.txt")):
         rows = {"text": [], "label": []}
-        for line_no, line in enumerate((folder / file).read_text(encoding="utf-8").splitlines(), start=1):
+        for line_no, line in enumerate(read_text(folder / file, encoding).splitlines(), start=1):
             text, sep, label = line.rpartition("\t")
             if not sep or not label.isdigit():
                 raise TaskDataError(f"{folder / file}, line {line_no}: {line!r}; expected 'title<TAB>class id'")
             rows["text"].append(text)
             rows["label"].append(int(label))
+        if not rows["text"]:
+            raise TaskDataError(
+                f"{folder / file}: no data rows (the file is empty); expected 'title<TAB>class id' lines"
+            )
         splits[split] = datasets.Dataset.from_dict(rows)
     return datasets.DatasetDict(splits)
 

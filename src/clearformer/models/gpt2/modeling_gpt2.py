@@ -17,6 +17,7 @@ from torch import nn
 
 from ...activations import get_activation
 from ...generation.utils import GenerationMixin
+from ...generation.validated import inputs_already_validated
 from ...modeling_outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
@@ -200,8 +201,6 @@ class GPT2Model(GPT2PreTrainedModel):
         self.h = nn.ModuleList(GPT2Block(config, i) for i in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
         self.gradient_checkpointing = False
-        # generate() checks ids, shapes and lengths once on entry and sets this for its loop.
-        self._inputs_checked = False
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Embedding:
@@ -214,7 +213,7 @@ class GPT2Model(GPT2PreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         shape = tuple(input_ids.shape) if input_ids is not None else tuple(inputs_embeds.shape[:2])
-        if self._inputs_checked:
+        if inputs_already_validated(self):  # inside generate(), which checked ids and lengths once
             return shape
         if len(shape) != 2:
             raise ValueError(f"input_ids must be (batch, seq_len), got shape {shape}")
