@@ -633,7 +633,7 @@ def test_notebook_bert_model_gives_clearformers_bert_output_on_minilm(minilm_dir
     assert got.attentions[0].shape == (2, 12, inputs["input_ids"].shape[1], inputs["input_ids"].shape[1])
     with torch.no_grad():
         tuple_out = ours(**inputs, return_dict=False)
-    torch.testing.assert_close(tuple_out[0], got.last_hidden_state)
+    torch.testing.assert_close(tuple_out[0][real], got.last_hidden_state[real], rtol=1e-4, atol=1e-4)
 
 
 def test_notebook_attention_parts_compute_one_layer_like_clearformers(minilm_dir):
