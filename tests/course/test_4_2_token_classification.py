@@ -167,6 +167,14 @@ def test_conll2003_splits_columns_and_ner_label_names_match_the_notebook(dataset
     first = datasets["train"][0]
     assert (first["id"], first["tokens"], first["ner_tags"]) == ("0", FIRST_ROW["tokens"], FIRST_ROW["ner_tags"])
 
+    # The notebook's show_random_elements: Sequence(ClassLabel) columns shown as tag names.
+    import pandas as pd
+
+    df = pd.DataFrame(datasets["train"][[0, 4]])
+    names = feature.feature.names
+    df["ner_tags"] = df["ner_tags"].transform(lambda x: [names[i] for i in x])
+    assert df["ner_tags"][0] == ["B-ORG", "O", "B-MISC", "O", "O", "O", "B-MISC", "O", "O"]
+
 
 def test_conll2003_pos_and_chunk_ids_match_the_hub_dataset(datasets):
     """The notebook's task may be "pos" or "chunk": their ids are the hub's tables, which it printed."""
