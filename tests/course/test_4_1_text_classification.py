@@ -192,6 +192,9 @@ def test_trainer_trains_and_evaluates_with_the_course_arguments(notebook):
     assert {"eval_loss", "eval_matthews_correlation", "epoch"} <= set(metrics)
     assert metrics["epoch"] == pytest.approx(2.0)
     assert -1.0 <= metrics["eval_matthews_correlation"] <= 1.0
+    # load_best_model_at_end with metric_for_best_model: the best epoch's checkpoint was reloaded.
+    assert trainer.state.best_model_checkpoint in ("test-glue/checkpoint-2", "test-glue/checkpoint-4")
+    assert metrics["eval_matthews_correlation"] == pytest.approx(trainer.state.best_metric)
     # save_strategy="epoch" wrote one checkpoint per epoch, with the tokenizer beside the weights.
     assert Path("test-glue/checkpoint-2/config.json").is_file()
     assert Path("test-glue/checkpoint-4/tokenizer_config.json").is_file()
