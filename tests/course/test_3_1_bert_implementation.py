@@ -11,7 +11,6 @@ output on the same weights, which exercises every base-class helper it calls.
 from __future__ import annotations
 
 import collections
-import math
 import os
 import unicodedata
 from pathlib import Path
@@ -558,7 +557,7 @@ def declare_notebook_model():
             key_layer = self.transpose_for_scores(self.key(hidden_states))
             value_layer = self.transpose_for_scores(self.value(hidden_states))
             attention_scores = torch.matmul(query_layer, key_layer.transpose(-1, -2))
-            attention_scores = attention_scores / math.sqrt(self.attention_head_size)
+            attention_scores = attention_scores / math.sqrt(self.attention_head_size)  # noqa: F405 - star import
             if attention_mask is not None:
                 attention_scores = attention_scores + attention_mask  # additive: 0 keep, large negative drop
             attention_probs = self.dropout(nn.Softmax(dim=-1)(attention_scores))  # noqa: F405

@@ -12,8 +12,6 @@ output is asserted equal to clearformer's own BertModel on the same weights.
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 import torch
 
@@ -238,7 +236,8 @@ def test_bert_for_next_sentence_prediction_as_declared_in_the_notebook(minilm_di
             **kwargs,
         ):
             if "next_sentence_label" in kwargs:
-                warnings.warn("`next_sentence_label` is deprecated, use `labels`", FutureWarning, stacklevel=2)
+                # `warnings` comes from the star import, as in the notebook (the reference module imports it)
+                warnings.warn("`next_sentence_label` is deprecated, use `labels`", FutureWarning, stacklevel=2)  # noqa: F405
                 labels = kwargs.pop("next_sentence_label")
             return_dict = return_dict if return_dict is not None else self.config.use_return_dict
             outputs = self.bert(
