@@ -91,7 +91,9 @@ def distilgpt2_checkpoint(folder: Path) -> Path:
     src = gpt2_files()
     shutil.copy(src / "encoder.json", folder / "vocab.json")
     shutil.copy(src / "vocab.bpe", folder / "merges.txt")
-    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "GPT2Tokenizer", "model_max_length": 1024}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "GPT2Tokenizer", "model_max_length": 1024})
+    )
     config = t.GPT2Config(n_embd=32, n_layer=2, n_head=2, n_positions=256, vocab_size=50257)
     t.set_seed(0)
     t.GPT2LMHeadModel(config).save_pretrained(folder)
@@ -135,7 +137,12 @@ def _train_spm(corpus: list[str], prefix: Path, vocab_size: int, **ids) -> Path:
     text_file = prefix.with_suffix(".txt")
     text_file.write_text("\n".join(corpus) + "\n", encoding="utf-8")
     spm.SentencePieceTrainer.train(
-        input=str(text_file), model_prefix=str(prefix), vocab_size=vocab_size, model_type="unigram", minloglevel=2, **ids
+        input=str(text_file),
+        model_prefix=str(prefix),
+        vocab_size=vocab_size,
+        model_type="unigram",
+        minloglevel=2,
+        **ids,
     )
     return prefix.with_suffix(".model")
 

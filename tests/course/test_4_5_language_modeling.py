@@ -58,7 +58,7 @@ def mlm_checkpoint(tmp_path_factory):
 
 def group_texts(examples):
     # The notebook's grouping: concatenate the batch, drop the remainder, cut into block_size pieces.
-    concatenated = {k: sum(examples[k], []) for k in examples.keys()}
+    concatenated = {k: sum(examples[k], []) for k in examples}
     total_length = len(concatenated[list(examples.keys())[0]])
     total_length = (total_length // block_size) * block_size
     result = {k: [t[i : i + block_size] for i in range(0, total_length, block_size)] for k, t in concatenated.items()}

@@ -117,7 +117,9 @@ def preprocess_function_for(tokenizer):
     return preprocess_function
 
 
-def test_preprocess_function_matches_legacy_as_target_tokenizer(tokenizer, raw_datasets, model_checkpoint, legacy_python):
+def test_preprocess_function_matches_legacy_as_target_tokenizer(
+    tokenizer, raw_datasets, model_checkpoint, legacy_python
+):
     script = (
         "import json, sys, transformers\n"
         "tok = transformers.AutoTokenizer.from_pretrained(sys.argv[1])\n"
@@ -133,7 +135,9 @@ def test_preprocess_function_matches_legacy_as_target_tokenizer(tokenizer, raw_d
     assert dict(got) == want
 
 
-def test_seq2seq_collator_pads_labels_with_minus_100_and_shifts_decoder_inputs(tokenizer, raw_datasets, model_checkpoint):
+def test_seq2seq_collator_pads_labels_with_minus_100_and_shifts_decoder_inputs(
+    tokenizer, raw_datasets, model_checkpoint
+):
     transformers = pytest.importorskip("transformers")
     tokenized = raw_datasets["train"].map(preprocess_function_for(tokenizer), batched=True)
     features = [{k: tokenized[i][k] for k in ("input_ids", "attention_mask", "labels")} for i in range(4)]
