@@ -165,11 +165,16 @@ def marian_checkpoint(folder: Path, data: Path) -> Path:
     model_config = t.MarianConfig(
         vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
         decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=128,
-        pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0, max_length=24,
-        num_beams=2,
+        pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
     )  # fmt: skip
     t.set_seed(0)
     t.MarianMTModel(model_config).save_pretrained(folder)
+    # opus-mt checkpoints carry their search settings in generation_config.json (transformers 5
+    # drops max_length/num_beams from config.json); smaller here to keep generation quick.
+    t.GenerationConfig(
+        max_length=24, num_beams=2, pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0,
+        forced_eos_token_id=0, bad_words_ids=[[pad]],
+    ).save_pretrained(folder)  # fmt: skip
     return folder
 
 

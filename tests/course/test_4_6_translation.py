@@ -203,3 +203,32 @@ def test_seq2seq_trainer_trains_and_evaluates_with_bleu(tokenizer, raw_datasets,
     assert 0.0 <= evals[0]["eval_bleu"] <= 100.0
     # gen_len counts non-pad ids of sequences generated up to the model's max_length of 24.
     assert 1.0 <= evals[0]["eval_gen_len"] <= 24.0
+
+
+def test_predict_with_generate_matches_reference_generate_before_training(
+    tokenizer, raw_datasets, model_checkpoint, tmp_path
+):
+    transformers = pytest.importorskip("transformers")
+    tokenized_datasets = raw_datasets.map(preprocess_function_for(tokenizer), batched=True)
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_checkpoint)
+    args = Seq2SeqTrainingArguments(
+        str(tmp_path / "test-translation"),
+        per_device_eval_batch_size=16,
+        predict_with_generate=True,
+        report_to="none",
+    )
+    trainer = Seq2SeqTrainer(
+        model, args, data_collator=DataCollatorForSeq2Seq(tokenizer, model=model), tokenizer=tokenizer
+    )
+    out = trainer.predict(tokenized_datasets["validation"])
+    # The reference generates with the checkpoint's own settings (num_beams=2, max_length=24); the
+    # trainer pads every row with the pad id to that max_length.
+    ref = transformers.AutoModelForSeq2SeqLM.from_pretrained(model_checkpoint).eval()
+    batch = transformers.DataCollatorForSeq2Seq(transformers.AutoTokenizer.from_pretrained(model_checkpoint))(
+        [{k: r[k] for k in ("input_ids", "attention_mask")} for r in tokenized_datasets["validation"]]
+    )
+    with torch.no_grad():
+        want = ref.generate(batch["input_ids"], attention_mask=batch["attention_mask"])
+    assert out.predictions.shape == (16, 24)
+    assert out.predictions[:, : want.shape[1]].tolist() == want.tolist()
+    assert (out.predictions[:, want.shape[1] :] == tokenizer.pad_token_id).all()
