@@ -162,3 +162,33 @@ def test_seq2seq_trainer_fp16_trains_and_evaluates_with_rouge(tokenizer, raw_dat
     for key in ("eval_rouge1", "eval_rouge2", "eval_rougeL", "eval_rougeLsum"):
         assert 0.0 <= evals[0][key] <= 100.0
     assert evals[0]["eval_gen_len"] >= 1.0
+
+
+def test_predict_with_generate_matches_reference_generate_before_training(
+    tokenizer, raw_datasets, model_checkpoint, tmp_path
+):
+    # Generation parity on its own, in fp32 (fp16 is the notebook's choice for a GPU run).
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    tokenized_datasets = raw_datasets.map(preprocess_function_for(tokenizer), batched=True)
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_checkpoint)
+    args = Seq2SeqTrainingArguments(
+        str(tmp_path / "test-summarization"),
+        per_device_eval_batch_size=16,
+        predict_with_generate=True,
+        report_to="none",
+    )
+    trainer = Seq2SeqTrainer(model, args, data_collator=DataCollatorForSeq2Seq(tokenizer, model=model))
+    out = trainer.predict(tokenized_datasets["validation"])
+    ref = transformers.AutoModelForSeq2SeqLM.from_pretrained(model_checkpoint).eval()
+    rows = tokenized_datasets["validation"]
+    width = max(len(r["input_ids"]) for r in rows)
+    ids = torch.tensor([r["input_ids"] + [0] * (width - len(r["input_ids"])) for r in rows])
+    mask = (torch.arange(width) < torch.tensor([len(r["input_ids"]) for r in rows])[:, None]).long()
+    with torch.no_grad():
+        # No max_length anywhere (t5-small's generation_config.json has none): the reference then
+        # generates 20 new tokens after the decoder start token, in 4.57 as in 5.24.
+        want = ref.generate(ids, attention_mask=mask)
+    assert want.shape[1] == 21 and out.predictions.shape == (16, 21)
+    assert out.predictions[:, : want.shape[1]].tolist() == want.tolist()
