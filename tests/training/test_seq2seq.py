@@ -105,3 +105,44 @@ def test_arguments_default_to_plain_evaluation(tmp_path):
     args = Seq2SeqTrainingArguments(output_dir=str(tmp_path))
     assert args.predict_with_generate is False
     assert args.generation_max_length is None and args.generation_num_beams is None
+
+
+def _tiny_marian(tokenizer, **overrides) -> MarianMTModel:
+    pad = tokenizer.pad_token_id
+    config = MarianConfig(vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1,
+                          encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+                          max_position_embeddings=64, pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0,
+                          forced_eos_token_id=None, **overrides)  # fmt: skip
+    torch.manual_seed(0)
+    model = MarianMTModel(config).eval()
+    # A model that never ends early: every row runs to the length limit, so the limit is what is seen.
+    model.generation_config.eos_token_id = None
+    return model
+
+
+@pytest.mark.parametrize("max_length, want_width", [(None, 21), (12, 12)])
+def test_predict_without_a_length_generates_twenty_new_tokens_like_reference(
+    tokenizer, tmp_path, max_length, want_width
+):
+    # transformers (4.57 and 5.24): when neither the call nor the arguments set a length and the
+    # generation config holds the default max_length of 20, generate() makes 20 *new* tokens
+    # (t5-small's generation_config.json sets none, so notebook 4.7's predictions are 21 wide).
+    model = _tiny_marian(tokenizer)
+    args = Seq2SeqTrainingArguments(output_dir=str(tmp_path), per_device_eval_batch_size=4, predict_with_generate=True,
+                                    generation_max_length=max_length, report_to="none")  # fmt: skip
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model)
+    trainer = Seq2SeqTrainer(model=model, args=args, data_collator=collator)
+    data = _features(tokenizer, n=4)
+    out = trainer.predict(data)
+    assert out.predictions.shape == (4, want_width)
+    batch = collator(data)
+    want = model.generate(batch["input_ids"], attention_mask=batch["attention_mask"], max_new_tokens=want_width - 1)
+    assert out.predictions.tolist() == want.tolist()
+
+
+def test_predict_keeps_a_max_length_the_checkpoint_sets(tokenizer, tmp_path):
+    model = _tiny_marian(tokenizer)
+    model.generation_config.max_length = 9  # e.g. opus-mt's generation_config.json sets 512
+    args = Seq2SeqTrainingArguments(output_dir=str(tmp_path), predict_with_generate=True, report_to="none")
+    trainer = Seq2SeqTrainer(model=model, args=args, data_collator=DataCollatorForSeq2Seq(tokenizer, model=model))
+    assert trainer.predict(_features(tokenizer, n=4)).predictions.shape == (4, 9)

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from ..generation import GenerationConfig
 from . import data_utils as du
 from . import distributed as dist_utils
 from .trainer import EvalPrediction, PredictionOutput, Trainer, _plain
@@ -42,11 +43,21 @@ class Seq2SeqTrainer(Trainer):
         kwargs = dict(getattr(self, "_gen_kwargs", {}) or {})
         config = self.model.generation_config
         if "max_length" not in kwargs and "max_new_tokens" not in kwargs:
-            # For an encoder-decoder, max_length counts the decoder start token.
-            kwargs["max_new_tokens"] = (self.args.generation_max_length or config.max_length) - 1
+            kwargs["max_new_tokens"] = self._default_new_tokens(config)
         if "num_beams" not in kwargs:
             kwargs["num_beams"] = self.args.generation_num_beams or config.num_beams
         return kwargs
+
+    def _default_new_tokens(self, config) -> int:
+        """For an encoder-decoder, max_length counts the decoder start token. As in transformers'
+        generate(), a max_length left at the default (20) means 20 new tokens, within the positions."""
+        if self.args.generation_max_length:
+            return self.args.generation_max_length - 1
+        if config.max_length != GenerationConfig().max_length:
+            return config.max_length - 1
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        total = config.max_length + 1
+        return (min(total, positions) if positions else total) - 1
 
     def _generate(self, batch: dict[str, Any], settings: dict[str, Any]) -> torch.Tensor:
         generated = self.model.generate(batch["input_ids"], attention_mask=batch.get("attention_mask"), **settings)
