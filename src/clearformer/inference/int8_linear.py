@@ -18,22 +18,15 @@ INT8_KERNELS = ("auto", "clearformer", "torch")
 
 
 class Int8WeightOnlyLinear(nn.Module):
-    """``y = x Wᵀ + b`` with W stored as int8 plus one scale per output row.
+    """``y = x Wᵀ + b`` with W stored as int8 plus one scale per output row (symmetric absmax).
 
-    Weight-only quantization: a batch-1 decoding step is bound by reading weights from memory,
-    and int8 weights are a quarter of fp32's bytes. Symmetric per-row absmax scaling:
-    ``W ≈ scale[:, None] * W_int8``; activations are never quantized. Two kernels:
-    - clearformer's own (nn/cpu_kernels.py) when it is available: the weight is kept in its grouped
-      layout (``layout == "grouped"``); a decoding step reads it at ~2x the speed of torch's kernel.
-      The kernel takes 4 rows per pass over the weight, so up to ``KERNEL_MAX_ROWS`` rows go through
-      it and longer inputs are dequantized to the activation dtype for one ordinary matmul.
-      GPT-2-small forwards, 2 threads: 64 tokens 84 ms in passes (217 ms dequantized, 130 ms with
-      torch's kernel); 256 tokens 314 vs 268 ms; 512 tokens dequantized 374 ms (torch's: 868).
-    - otherwise ``torch._weight_int8pack_mm`` (``layout == "rows"``), which wants bf16 activations
-      (with fp32 activations the CPU path was 3x slower than fp32).
+    Activations are never quantized. On clearformer's kernel (``layout == "grouped"``) up to
+    ``KERNEL_MAX_ROWS`` rows go through it, 4 per pass over the weights; longer inputs are
+    dequantized for one ordinary matmul (BENCHMARKS.md has the prompt timings). Otherwise torch's
+    ``_weight_int8pack_mm`` (``layout == "rows"``), which wants bf16 activations.
     """
 
-    KERNEL_MAX_ROWS = 192  # passes and dequantizing cost the same near 200 rows (measured above)
+    KERNEL_MAX_ROWS = 192  # passes and dequantizing cost the same near 200 rows (BENCHMARKS.md)
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, kernel: str = "auto") -> None:
         super().__init__()

@@ -1,15 +1,10 @@
 """clearformer's own CPU kernel (csrc/int8_gemv.cpp), compiled on first use and cached by torch.
 
-The kernel multiplies a few rows of activations (a decoding step; a prompt in passes of 4 rows) by
-int8 weight-only quantized weights kept in a grouped layout of its own. Measured on this machine
-(2 threads, GPT-2-small's int8 weights): torch's ``_weight_int8pack_mm`` read them at 10-11 GB/s
-where a plain read of the same bytes runs at 30-35 GB/s; this kernel at 23-24 GB/s
-(csrc/int8_gemv.cpp says how). It needs AVX-512, a C++ compiler and ninja; where one is missing,
-or the build fails, ``available()`` is False and callers keep torch's kernels — the results agree
-to float rounding. Callers choose per model (``optimize_for_inference(..., int8_kernel="torch")``);
-``CLEARFORMER_CPU_KERNELS=0``, read only here, is the documented machine-wide override; the
-build goes to torch's extension cache (``TORCH_EXTENSIONS_DIR``, by default
-~/.cache/torch_extensions) and takes ~25 s once.
+It multiplies a few activation rows by int8 weights kept in a grouped layout of its own, at about
+twice the read rate of torch's ``_weight_int8pack_mm`` (BENCHMARKS.md). It needs AVX-512, a C++
+compiler and ninja; otherwise ``available()`` is False and callers keep torch's kernel. Callers
+choose per model (``optimize_for_inference(..., int8_kernel=...)``); ``CLEARFORMER_CPU_KERNELS=0``,
+read only here, is the documented machine-wide override. The ~25 s build happens once per machine.
 """
 
 from __future__ import annotations

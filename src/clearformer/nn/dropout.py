@@ -1,16 +1,9 @@
-"""``FastDropout``: the same function as ``nn.Dropout`` with a ~2.4x cheaper mask on CPU (opt-in).
+"""``FastDropout``: ``nn.Dropout``'s function with a cheaper CPU mask, swapped in on request.
 
-On CPU, torch draws a dropout mask with ``bernoulli_``, one generator call per element: 8.6 ms for
-the 1.6M attention probabilities of a MiniLM layer at batch 32 x seq 64 (2 threads), and 20 such
-masks made dropout a quarter of a bf16 fine-tuning step (torch.profiler). Here the mask comes from
-16 random bits per element, three per int64 drawn with ``random_()`` (torch's default generator, so
-``torch.manual_seed`` and a resumed Trainer reproduce it): 2.5 ms for the same mask and ~1 ms to
-apply it. The drop probability is rounded to a multiple of 2^-16 (at most 7.7e-6 off; p = 0.1
-becomes 0.100006) and kept values are scaled by 1 / (1 - that p), so the expected output still
-equals the input. The masks differ from ``nn.Dropout``'s for the same seed, so a run with dropout
-no longer repeats transformers' loss for loss, so models use ``nn.Dropout`` and this is an option
-on the object trained: ``use_fast_dropout(model)`` (``TrainingArguments(fast_dropout=True)``)
-swaps it in, attention dropout included. CUDA keeps torch's own (Philox) dropout, already fast.
+The mask comes from 16 random bits per element (three per int64 from torch's default generator, so
+seeds and resumed training reproduce it) instead of one ``bernoulli_`` call per element: ~2.4x
+cheaper (BENCHMARKS.md, docs/training.md). p is rounded to a multiple of 2^-16 and the masks are
+not torch's, so models keep ``nn.Dropout`` and ``use_fast_dropout(model)`` is the opt-in.
 """
 
 from __future__ import annotations
