@@ -2,7 +2,8 @@
 
 A word is cut left to right into the longest pieces found in the vocabulary; every piece but the
 first carries the ``##`` prefix. If any position cannot be matched, or the word is longer than
-``max_input_chars_per_word`` characters, the whole word becomes the unknown token.
+``max_input_chars_per_word`` characters (characters, not bytes, as in the reference), the whole
+word becomes the unknown token.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class WordPiece:
         self.unk_token = unk_token
         self.prefix = continuing_subword_prefix
         self.max_input_chars_per_word = max_input_chars_per_word
+        # no piece is longer than the longest vocabulary entry, so the longest-match search
+        # starts there instead of at the word's end: linear in the word, not quadratic
+        self.max_piece_chars = max(map(len, vocab), default=0)
         self._cache: dict[str, WordPieces] = {}
 
     @classmethod
@@ -75,7 +79,7 @@ class WordPiece:
         ids, tokens, offsets = [], [], []
         start, n = 0, len(word)
         while start < n:
-            end = n
+            end = min(n, start + self.max_piece_chars)
             while end > start:
                 piece = word[start:end] if start == 0 else prefix + word[start:end]
                 token_id = vocab.get(piece)
