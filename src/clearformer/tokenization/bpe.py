@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from .files import write_text_atomic
 from .pre_tokenizers import bytes_to_unicode
 
 BpePieces = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
@@ -157,11 +158,11 @@ class BPE:
     def save(self, folder: str | os.PathLike) -> list[str]:
         folder = Path(folder)
         vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
-        vocab_path.write_text(json.dumps(self.vocab, ensure_ascii=False) + "\n", encoding="utf-8")
-        with open(merges_path, "w", encoding="utf-8", newline="\n") as f:
-            f.write("#version: 0.2\n")
-            f.writelines(f"{a} {b}\n" for a, b in self.merges)
-        return [str(vocab_path), str(merges_path)]
+        merges = "".join(["#version: 0.2\n", *(f"{a} {b}\n" for a, b in self.merges)])
+        return [
+            write_text_atomic(vocab_path, json.dumps(self.vocab, ensure_ascii=False) + "\n"),
+            write_text_atomic(merges_path, merges),
+        ]
 
     def to_dict(self) -> dict:
         return {

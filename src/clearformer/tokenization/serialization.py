@@ -13,6 +13,7 @@ from ..hub import resolve_pretrained_dir
 from .added_tokens import AddedToken
 from .bpe import BPE
 from .decoders import ByteLevelDecoder, WordPieceDecoder
+from .files import write_text_atomic
 from .normalizers import BertNormalizer
 from .pipeline import Pipeline
 from .pre_tokenizers import BertPreTokenizer, ByteLevelPreTokenizer, WhitespaceSplit
@@ -178,9 +179,7 @@ def save_tokenizer(tokenizer, save_directory) -> tuple[str, ...]:
         "tokenizer.json": pipeline_to_json(tokenizer.pipeline),
     }
     for name, content in paths.items():
-        path = folder / name
-        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        files.append(str(path))
+        files.append(write_text_atomic(folder / name, json.dumps(content, indent=2, ensure_ascii=False) + "\n"))
     return tuple(files)
 
 

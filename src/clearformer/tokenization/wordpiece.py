@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .files import write_text_atomic
+
 WordPieces = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
 
 
@@ -121,9 +123,7 @@ class WordPiece:
     def save(self, folder: str | os.PathLike) -> list[str]:
         path = Path(folder) / "vocab.txt"
         ordered = sorted(self.vocab.items(), key=lambda kv: kv[1])
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(token + "\n" for token, _ in ordered)
-        return [str(path)]
+        return [write_text_atomic(path, "".join(token + "\n" for token, _ in ordered))]
 
     def to_dict(self) -> dict:
         return {
