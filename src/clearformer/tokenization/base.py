@@ -62,7 +62,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         if pipeline is None and tokenizer_file is not None:
             from .serialization import pipeline_from_json, read_json
 
-            pipeline = pipeline_from_json(read_json(Path(tokenizer_file)))
+            pipeline = pipeline_from_json(read_json(Path(tokenizer_file)), tokenizer_file)
         if pipeline is None:
             raise ValueError(
                 f"{type(self).__name__} needs its vocabulary: use {type(self).__name__}."
