@@ -105,12 +105,12 @@ def test_direct_construction_from_vocab_file_works(folders):
     assert tok("I like natural language progressing!")["input_ids"] == [101, 1045, 2066, 3019, 2653, 27673, 999, 102]
 
 
-@pytest.mark.parametrize("use_fast", [False, True])
-def test_tokenizers_pickle_and_hash_stably(folders, use_fast):
+@pytest.mark.parametrize("rust", [False, True])
+def test_tokenizers_pickle_and_hash_stably(folders, rust):
     import copy
     import pickle
 
-    tok = AutoTokenizer.from_pretrained(folders["bert"], use_fast=use_fast)
+    tok = AutoTokenizer.from_pretrained(folders["bert"], backend="tokenizers" if rust else None)
     before = pickle.dumps(tok)
     expected = tok(TEXTS, **FIELDS)
     assert pickle.dumps(tok) == before  # caches filled by the call are not part of the state
@@ -119,11 +119,14 @@ def test_tokenizers_pickle_and_hash_stably(folders, use_fast):
         assert_same(clone(TEXTS, **FIELDS), expected, "clone")
 
 
-def test_class_from_pretrained_accepts_use_fast(folders):
+def test_class_from_pretrained_accepts_backend(folders):
     from clearformer.models.bert.tokenization_bert import BertTokenizer
+    from clearformer.tokenization import TokenizersBackend
 
-    tok = BertTokenizer.from_pretrained(folders["bert"], use_fast=True)
-    assert tok.is_fast and isinstance(tok, BertTokenizer)
+    tok = BertTokenizer.from_pretrained(folders["bert"], backend="tokenizers")
+    assert tok.is_fast and isinstance(tok, BertTokenizer) and isinstance(tok, TokenizersBackend)
+    with pytest.raises(ValueError, match="backend='rust'"):
+        BertTokenizer.from_pretrained(folders["bert"], backend="rust")
 
 
 @pytest.mark.parametrize("kind", ["bert", "gpt2", "roberta"])

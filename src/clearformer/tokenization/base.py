@@ -1,4 +1,10 @@
-"""``PreTrainedTokenizer``: the Hugging Face call API over a tokenization ``Pipeline``.
+"""The tokenizer classes: the Hugging Face call API over a tokenization ``Pipeline``.
+
+``PreTrainedTokenizerBase`` holds the whole API. ``PreTrainedTokenizerFast`` is the base of the
+tokenizers whose outputs carry alignment (offsets, ``word_ids()``): BERT, DistilBERT, GPT-2,
+RoBERTa, all in Python here, no `tokenizers` package needed. ``PreTrainedTokenizer`` is the base
+of those without per-word alignment (T5, Marian). ``TokenizersBackend`` (tokenizers_backend.py)
+runs the same pipeline in the `tokenizers` package (``backend="tokenizers"``).
 
 What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``__call__`` ->
 ``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and options, then
@@ -6,8 +12,8 @@ What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``_
 and ``Pipeline.post_process`` (truncation with stride/overflow, special tokens, token types:
 transformers' prepare_for_model step, public here as ``prepare_for_model`` for ids you already
 have), then ``_finalize`` pads the rows and picks the fields -> ``BatchEncoding``. The
-``use_fast=True`` classes replace ``_encode_examples`` with one ``tokenizers`` ``encode_batch``
-call (see fast.py). Outputs match transformers 5.24 field for field.
+``backend="tokenizers"`` classes replace ``_encode_examples`` with one ``tokenizers``
+``encode_batch`` call (see tokenizers_backend.py). Outputs match transformers 5.24 field for field.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Sequence
+from enum import Enum, StrEnum
 from pathlib import Path
 
 from .added_tokens import AddedToken
@@ -27,6 +34,24 @@ from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
 
 VERY_LARGE_INTEGER = int(1e30)  # transformers' "no limit" model_max_length
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
+BACKENDS = (None, "clearformer", "tokenizers")
+
+
+class PaddingStrategy(StrEnum):
+    """transformers' names for the ``padding=`` strings (a member works wherever a string does)."""
+
+    LONGEST = "longest"
+    MAX_LENGTH = "max_length"
+    DO_NOT_PAD = "do_not_pad"
+
+
+class TruncationStrategy(StrEnum):
+    """transformers' names for the ``truncation=`` strings."""
+
+    ONLY_FIRST = "only_first"
+    ONLY_SECOND = "only_second"
+    LONGEST_FIRST = "longest_first"
+    DO_NOT_TRUNCATE = "do_not_truncate"
 
 
 def _as_list(value):
@@ -38,7 +63,7 @@ def _as_list(value):
     return list(value)
 
 
-class PreTrainedTokenizer(SpecialTokensMixin):
+class PreTrainedTokenizerBase(SpecialTokensMixin):
     vocab_files_names: dict[str, str] = {}
     model_input_names: list[str] = ["input_ids", "token_type_ids", "attention_mask"]
     padding_side: str = "right"
@@ -182,7 +207,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         return_length: bool,
     ) -> BatchEncoding:
         """The checked (first, second) examples -> pipeline encodings -> padded BatchEncoding.
-        (The ``use_fast`` classes override this with one ``encode_batch`` call.)"""
+        (The ``backend="tokenizers"`` classes override this with one ``encode_batch`` call.)"""
         rows, mapping = [], []
         for index, (first, second) in enumerate(examples):
             encodings = self.pipeline.encode(
@@ -258,6 +283,8 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         )
 
     def _truncation_args(self, truncation, max_length, padding, verbose):
+        truncation = truncation.value if isinstance(truncation, Enum) else truncation
+        padding = padding.value if isinstance(padding, Enum) else padding
         if truncation is None and max_length is not None and padding in (False, None, "do_not_pad"):
             if verbose:
                 warnings.warn(
@@ -280,6 +307,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         return strategy, max_length
 
     def _padding_args(self, padding, max_length):
+        padding = padding.value if isinstance(padding, Enum) else padding
         if padding is True:
             padding = "longest"
         elif padding in (False, None):
@@ -513,11 +541,19 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
         """Load from a local folder (vocab files and/or tokenizer.json); never downloads.
 
-        ``use_fast=True`` returns the `tokenizers`-backed twin of this class (same API)."""
-        if kwargs.pop("use_fast", False) and not cls.is_fast:
-            from .fast import fast_class
+        ``backend="tokenizers"`` returns the `tokenizers`-backed twin of this class (same API,
+        same results). ``use_fast`` is accepted and ignored, as in transformers 5.24: every
+        tokenizer with alignment here is already a ``PreTrainedTokenizerFast``."""
+        kwargs.pop("use_fast", None)
+        backend = kwargs.pop("backend", None)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}; use one of {BACKENDS} (None: clearformer's own)")
+        if backend == "tokenizers":
+            from .tokenizers_backend import tokenizers_backend_class
 
-            return fast_class(cls).from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
+            twin = tokenizers_backend_class(cls)
+            if twin is not cls:
+                return twin.from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
         from .serialization import load_tokenizer
 
         return load_tokenizer(cls, pretrained_model_name_or_path, **kwargs)
@@ -538,3 +574,19 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             f"is_fast={self.is_fast}, "
             f"padding_side={self.padding_side!r}, special_tokens={self.special_tokens_map})"
         )
+
+
+class PreTrainedTokenizer(PreTrainedTokenizerBase):
+    """Base of tokenizers without per-word alignment (T5, Marian: SentencePiece over whole
+    texts), and transformers' name for the class a hand-written tokenizer subclasses."""
+
+    is_fast = False
+
+
+class PreTrainedTokenizerFast(PreTrainedTokenizerBase):
+    """Base of the tokenizers whose encodings carry alignment: character offsets,
+    ``word_ids()``, ``char_to_token``... (BERT, DistilBERT, GPT-2, RoBERTa). Pure Python here;
+    transformers' class of this name needs the `tokenizers` package, ours does not (ours is
+    ``TokenizersBackend``, chosen with ``backend="tokenizers"``)."""
+
+    is_fast = True

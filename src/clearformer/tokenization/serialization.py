@@ -71,7 +71,7 @@ def _unsupported(part: str, value) -> ValueError:
     kind = value.get("type") if isinstance(value, dict) else value
     return UnsupportedTokenizerJson(
         f"tokenizer.json {part} of type {kind!r} is not supported by clearformer's Python "
-        f"tokenizers (supported: {SUPPORTED[part]}); load with use_fast=True to use the "
+        f"tokenizers (supported: {SUPPORTED[part]}); load with backend='tokenizers' to use the "
         "`tokenizers` package for it"
     )
 
@@ -208,7 +208,7 @@ def save_tokenizer(tokenizer, save_directory) -> tuple[str, ...]:
     folder = Path(save_directory)
     folder.mkdir(parents=True, exist_ok=True)
     files = list(tokenizer.pipeline.model.save(folder))
-    config = {"tokenizer_class": type(tokenizer).__name__.removesuffix("Fast")}
+    config = {"tokenizer_class": type(tokenizer).__name__.removesuffix("TokenizersBackend").removesuffix("Fast")}
     config.update(tokenizer.config_kwargs() if hasattr(tokenizer, "config_kwargs") else {})
     for name in SPECIAL_TOKENS_ATTRIBUTES:
         config[name] = _token_json(tokenizer._special_tokens.get(name))
