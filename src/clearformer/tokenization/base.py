@@ -19,6 +19,7 @@ have), then ``_finalize`` pads the rows and picks the fields -> ``BatchEncoding`
 from __future__ import annotations
 
 import contextlib
+import copy
 import warnings
 from collections.abc import Sequence
 from enum import Enum, StrEnum
@@ -146,7 +147,35 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         text_target=None,
         **kwargs,
     ) -> BatchEncoding:
-        """Tokenize a text, a pair, a batch of either, or pre-split words (see module docstring)."""
+        """Tokenize a text, a pair, a batch of either, or pre-split words (see module docstring).
+
+        Byte-level tokenizers (GPT-2, RoBERTa) also take ``add_prefix_space=`` for this call, as
+        transformers' Python GPT-2 tokenizer did (the course uses it; 5.24 accepts and ignores it)."""
+        prefix_space = kwargs.pop("add_prefix_space", None)
+        if prefix_space is not None:
+            with self._prefix_space(bool(prefix_space)):
+                return self(
+                    text,
+                    text_pair,
+                    add_special_tokens,
+                    padding,
+                    truncation,
+                    max_length,
+                    stride,
+                    is_split_into_words,
+                    pad_to_multiple_of,
+                    padding_side,
+                    return_tensors,
+                    return_token_type_ids,
+                    return_attention_mask,
+                    return_overflowing_tokens,
+                    return_special_tokens_mask,
+                    return_offsets_mapping,
+                    return_length,
+                    verbose,
+                    text_target,
+                    **kwargs,
+                )
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for the tokenizer call")
         if text is None:
@@ -184,6 +213,32 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
             return_offsets_mapping=return_offsets_mapping,
             return_length=return_length,
         )
+
+    @contextlib.contextmanager
+    def _prefix_space(self, add_prefix_space: bool):
+        """Run one call with a byte-level pipeline that does (or does not) add a space before
+        the text: a shallow copy sharing the model, added tokens and word cache."""
+        pipeline = self.pipeline
+        if getattr(pipeline, "byte_level", False) and pipeline.pre_tokenizer.add_prefix_space == add_prefix_space:
+            yield
+            return
+        if not getattr(pipeline, "byte_level", False) or type(pipeline) is not Pipeline:
+            raise TypeError(
+                f"add_prefix_space= at call time is only for clearformer's byte-level tokenizers "
+                f"(GPT-2, RoBERTa), not {type(self).__name__}; with backend='tokenizers', pass "
+                "add_prefix_space=True to from_pretrained instead"
+            )
+        variant = copy.copy(pipeline)
+        variant.pre_tokenizer = copy.copy(pipeline.pre_tokenizer)
+        variant.pre_tokenizer.add_prefix_space = add_prefix_space
+        if hasattr(pipeline.post_processor, "add_prefix_space"):  # RoBERTa's offset trimming
+            variant.post_processor = copy.copy(pipeline.post_processor)
+            variant.post_processor.add_prefix_space = add_prefix_space
+        self.pipeline = variant
+        try:
+            yield
+        finally:
+            self.pipeline = pipeline
 
     def _encode_examples(
         self,
