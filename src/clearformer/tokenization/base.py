@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .added_tokens import AddedToken
 from .batch_encoding import BatchEncoding
+from .custom import SubclassPipeline, overrides
 from .decoders import clean_up_tokenization
 from .encoding import Encoding
 from .padding import features_to_rows, pad_rows, target_length
@@ -85,6 +86,8 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
     ) -> None:
         pipeline = pipeline or kwargs.pop("_pipeline", None)
         tokenizer_file = kwargs.pop("tokenizer_file", None)
+        if pipeline is None and tokenizer_file is None and overrides(self, "_tokenize"):
+            pipeline = SubclassPipeline(self)  # a hand-written tokenizer (see custom.py)
         if pipeline is None and tokenizer_file is not None:
             from .serialization import pipeline_from_json, read_json
 
@@ -92,7 +95,8 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         if pipeline is None:
             raise ValueError(
                 f"{type(self).__name__} needs its vocabulary: use {type(self).__name__}."
-                "from_pretrained(folder), or pass tokenizer_file='tokenizer.json'"
+                "from_pretrained(folder), pass tokenizer_file='tokenizer.json', or define "
+                "_tokenize in a subclass"
             )
         self.pipeline = pipeline
         self.model_max_length = VERY_LARGE_INTEGER if model_max_length is None else model_max_length
@@ -119,6 +123,9 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
     def _register_special(self, token) -> None:
         if isinstance(token, str):
             token = AddedToken(token, special=True, normalized=False)
+        if isinstance(self.pipeline, SubclassPipeline):  # its vocabulary may come later
+            self.pipeline.pending_specials.append(token)
+            return
         if token.content not in self.pipeline.added.ids:
             token_id = self.pipeline.model.token_to_id(token.content)
             self.pipeline.added.add(token, len(self) if token_id is None else token_id)
@@ -178,6 +185,11 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
                 )
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for the tokenizer call")
+        if return_offsets_mapping and not getattr(self.pipeline, "has_offsets", True):
+            raise NotImplementedError(
+                f"return_offsets_mapping is not available for {type(self).__name__}: its own "
+                "_tokenize gives no character alignment (transformers' Python tokenizers have none either)"
+            )
         if text is None:
             if text_target is None:
                 raise ValueError("give the text to tokenize (text=... or text_target=...)")
