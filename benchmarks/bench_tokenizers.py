@@ -2,7 +2,7 @@
 
 Sides (each measured in its own child process, so caches and imports never leak between them):
   clearformer          clearformer's Python pipeline (the default)
-  clearformer-fast     clearformer with use_fast=True (the `tokenizers` package underneath)
+  clearformer-fast     clearformer with backend="tokenizers" (the `tokenizers` package underneath)
   hf-python            the oracle's pure-Python tokenizer: transformers 5.24 BertTokenizerLegacy;
                        for GPT-2, transformers 4.57's GPT2Tokenizer from .venv-legacy (if present)
   hf-rust              transformers 5.24 AutoTokenizer (Rust `tokenizers` backend)
@@ -14,7 +14,7 @@ Workloads (the same calls, with the same options, on every side):
                  token (BERT; GPT-2 has none); not run on hf-python, whose legacy BERT tokenizer
                  returns overflow differently (issue 3), so it compares the Rust-backed sides
 Every child runs with TOKENIZERS_PARALLELISM=false (one thread, as in the per-call workloads).
-Prints one JSON line per measurement, then the ratios (to hf-python, and use_fast to hf-rust).
+Prints one JSON line per measurement, then the ratios (to hf-python, and backend="tokenizers" to hf-rust).
 
     python benchmarks/bench_tokenizers.py [--sst2 5000] [--squad 1000] [--repeats 3] [--rounds 2]
         [--models bert,gpt2] [--sides clearformer,clearformer-fast,hf-python,hf-rust]
@@ -75,7 +75,7 @@ def make_tokenizer(side: str, model: str, folder: Path):
         sys.path.insert(0, str(REPO / "src"))
         from clearformer.tokenization import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(folder, use_fast=side == "clearformer-fast")
+        return AutoTokenizer.from_pretrained(folder, backend="tokenizers" if side == "clearformer-fast" else None)
     if side == "hf-rust":
         from transformers import AutoTokenizer
 

@@ -88,8 +88,10 @@ _EXPORTS: dict[str, list[str]] = {
         "DistilBertTokenizer",
         "GPT2Tokenizer",
         "PreTrainedTokenizer",
+        "PreTrainedTokenizerBase",
         "PreTrainedTokenizerFast",
         "RobertaTokenizer",
+        "TokenizersBackend",
     ],
     "generation": [
         "GenerationConfig",

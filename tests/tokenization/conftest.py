@@ -134,10 +134,12 @@ def ours(folders):
 
     cache = {}
 
-    def get(kind: str, use_fast: bool = False):
-        if (kind, use_fast) not in cache:
-            cache[kind, use_fast] = AutoTokenizer.from_pretrained(folders[kind], use_fast=use_fast)
-        return cache[kind, use_fast]
+    def get(kind: str, rust: bool = False):
+        """clearformer's tokenizer for ``kind``; ``rust=True``: its backend="tokenizers" twin."""
+        if (kind, rust) not in cache:
+            backend = "tokenizers" if rust else None
+            cache[kind, rust] = AutoTokenizer.from_pretrained(folders[kind], backend=backend)
+        return cache[kind, rust]
 
     return get
 

@@ -206,8 +206,8 @@ def test_added_tokens_match_oracle(folders, kind):
     assert mine.decode(ids, skip_special_tokens=True) == ref.decode(ids, skip_special_tokens=True)
 
 
-@pytest.mark.parametrize("use_fast", [False, True])
-def test_dataset_columns_series_and_arrays_are_batches(bert_dir, use_fast):
+@pytest.mark.parametrize("rust", [False, True])
+def test_dataset_columns_series_and_arrays_are_batches(bert_dir, rust):
     """``tokenizer(ds["train"]["sentence"])``: a datasets Column (lazy in datasets >= 4), a pandas
     Series and a numpy array encode exactly as the same list of strings."""
     datasets = pytest.importorskip("datasets", reason="the datasets library makes the Column")
@@ -215,7 +215,7 @@ def test_dataset_columns_series_and_arrays_are_batches(bert_dir, use_fast):
 
     from clearformer import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(bert_dir, use_fast=use_fast)
+    tok = AutoTokenizer.from_pretrained(bert_dir, backend="tokenizers" if rust else None)
     ds = datasets.Dataset.from_dict({"sentence": TEXTS, "other": PAIRS})
     want = tok(TEXTS, PAIRS, truncation=True, max_length=16)
     for text, pair in ((ds["sentence"], ds["other"]), (np.array(TEXTS), np.array(PAIRS))):

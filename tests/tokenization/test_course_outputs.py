@@ -8,15 +8,15 @@ import pytest
 from .conftest import need_data
 
 
-@pytest.fixture(params=[False, True], ids=["python", "fast"])
-def use_fast(request):
+@pytest.fixture(params=[False, True], ids=["python", "tokenizers"])
+def rust(request):
     if request.param:
         pytest.importorskip("tokenizers")
     return request.param
 
 
-def test_bert_single_and_pair_ids(ours, use_fast):
-    tok = ours("bert", use_fast)
+def test_bert_single_and_pair_ids(ours, rust):
+    tok = ours("bert", rust)
     assert tok("I like natural language progressing!")["input_ids"] == [
         101,
         1045,
@@ -49,8 +49,8 @@ def test_bert_single_and_pair_ids(ours, use_fast):
     assert pair["token_type_ids"] == [0] * 8 + [1] * 8
 
 
-def test_distilbert_padded_batch(ours, use_fast):
-    batch = ours("distilbert", use_fast)(
+def test_distilbert_padded_batch(ours, rust):
+    batch = ours("distilbert", rust)(
         ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"],
         padding=True,
         return_tensors="pt",
@@ -63,10 +63,10 @@ def test_distilbert_padded_batch(ours, use_fast):
     assert set(batch) == {"input_ids", "attention_mask"}
 
 
-def test_cola_first_training_sentence(ours, use_fast):
+def test_cola_first_training_sentence(ours, rust):
     line = need_data("cola", "in_domain_train.tsv").read_text(encoding="utf-8").splitlines()[0]
     sentence = line.split("\t")[3]
-    assert ours("distilbert", use_fast)(sentence)["input_ids"] == [
+    assert ours("distilbert", rust)(sentence)["input_ids"] == [
         101,
         2256,
         2814,
@@ -89,8 +89,8 @@ def test_cola_first_training_sentence(ours, use_fast):
     ]
 
 
-def test_gpt2_ids(ours, use_fast):
-    tok = ours("gpt2", use_fast)
+def test_gpt2_ids(ours, rust):
+    tok = ours("gpt2", rust)
     assert tok("Hello, my dog is cute")["input_ids"] == [15496, 11, 616, 3290, 318, 13779]
     assert tok(" = Valkyria Chronicles III = \n")["input_ids"] == [
         796,

@@ -59,9 +59,9 @@ def test_unknown_model_type_lists_supported(tmp_path):
         AutoTokenizer.from_pretrained(tmp_path)
 
 
-@pytest.mark.parametrize("use_fast", [False, True])
-def test_max_length_below_special_tokens_is_a_value_error(ours, use_fast):
-    tok = ours("bert", use_fast)
+@pytest.mark.parametrize("rust", [False, True])
+def test_max_length_below_special_tokens_is_a_value_error(ours, rust):
+    tok = ours("bert", rust)
     with pytest.raises(ValueError, match="special tokens alone take 3"):
         tok("a b c d e f", "g h", truncation=True, max_length=2)
     with pytest.raises(ValueError, match="special tokens alone take 2"):
@@ -69,9 +69,9 @@ def test_max_length_below_special_tokens_is_a_value_error(ours, use_fast):
     assert tok("", truncation=True, max_length=2)["input_ids"] == [101, 102]
 
 
-@pytest.mark.parametrize("use_fast", [False, True])
-def test_stride_not_below_the_window_is_a_value_error(ours, use_fast):
-    tok = ours("bert", use_fast)
+@pytest.mark.parametrize("rust", [False, True])
+def test_stride_not_below_the_window_is_a_value_error(ours, rust):
+    tok = ours("bert", rust)
     with pytest.raises(ValueError, match="stride"):
         tok(
             "q", "a b c d e f g h i j", truncation="only_second", max_length=8, stride=4, return_overflowing_tokens=True
@@ -80,13 +80,13 @@ def test_stride_not_below_the_window_is_a_value_error(ours, use_fast):
         tok("a b c d e f g h i j", truncation=True, max_length=5, stride=3, return_overflowing_tokens=True)
 
 
-@pytest.mark.parametrize("use_fast", [False, True])
-def test_pad_to_multiple_must_divide_the_truncation_length(ours, oracle, use_fast):
+@pytest.mark.parametrize("rust", [False, True])
+def test_pad_to_multiple_must_divide_the_truncation_length(ours, oracle, rust):
     kw = dict(truncation=True, max_length=40, padding="max_length", pad_to_multiple_of=16)
-    for tok in (ours("bert", use_fast), oracle("bert")):  # transformers refuses this too
+    for tok in (ours("bert", rust), oracle("bert")):  # transformers refuses this too
         with pytest.raises(ValueError, match=r"length \(40\) is not a multiple of pad_to_multiple_of \(16\)"):
             tok("a b c", **kw)
-    assert ours("bert", use_fast)("a b c", **{**kw, "max_length": 48})["input_ids"][:5] == [101, 1037, 1038, 1039, 102]
+    assert ours("bert", rust)("a b c", **{**kw, "max_length": 48})["input_ids"][:5] == [101, 1037, 1038, 1039, 102]
 
 
 def test_only_second_needs_a_pair_and_room(ours):
@@ -122,8 +122,8 @@ def test_invalid_utf8_decodes_to_replacement_with_a_warning_naming_the_position(
 
 def test_use_fast_refuses_never_split(folders):
     pytest.importorskip("tokenizers")
-    with pytest.raises(ValueError, match="never_split cannot be honoured with use_fast=True"):
-        AutoTokenizer.from_pretrained(folders["bert"], use_fast=True, never_split=["[unused1]"])
+    with pytest.raises(ValueError, match="never_split cannot be honoured with backend=.tokenizers."):
+        AutoTokenizer.from_pretrained(folders["bert"], backend="tokenizers", never_split=["[unused1]"])
 
 
 def test_never_split_keeps_the_word_whole_on_the_python_path(folders):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from clearformer.tokenization import AutoTokenizer, PreTrainedTokenizer
+from clearformer.tokenization import AutoTokenizer, PreTrainedTokenizer, PreTrainedTokenizerFast
 
 from .conftest import assert_same
 
@@ -82,7 +82,7 @@ def test_auto_tokenizer_register(folders, tmp_path):
         AutoTokenizer.from_pretrained(tmp_path)
     AutoTokenizer.register("my-bert", MyTokenizer)
     tok = AutoTokenizer.from_pretrained(tmp_path)
-    assert isinstance(tok, MyTokenizer) and isinstance(tok, PreTrainedTokenizer)
+    assert isinstance(tok, MyTokenizer) and isinstance(tok, PreTrainedTokenizerFast)
     assert tok("I like natural language progressing!")["input_ids"][1] == 1045
     with pytest.raises(ValueError, match="already registered"):
         AutoTokenizer.register("my-bert", MyTokenizer)
@@ -105,12 +105,12 @@ def test_direct_construction_from_vocab_file_works(folders):
     assert tok("I like natural language progressing!")["input_ids"] == [101, 1045, 2066, 3019, 2653, 27673, 999, 102]
 
 
-@pytest.mark.parametrize("use_fast", [False, True])
-def test_tokenizers_pickle_and_hash_stably(folders, use_fast):
+@pytest.mark.parametrize("rust", [False, True])
+def test_tokenizers_pickle_and_hash_stably(folders, rust):
     import copy
     import pickle
 
-    tok = AutoTokenizer.from_pretrained(folders["bert"], use_fast=use_fast)
+    tok = AutoTokenizer.from_pretrained(folders["bert"], backend="tokenizers" if rust else None)
     before = pickle.dumps(tok)
     expected = tok(TEXTS, **FIELDS)
     assert pickle.dumps(tok) == before  # caches filled by the call are not part of the state
@@ -119,11 +119,14 @@ def test_tokenizers_pickle_and_hash_stably(folders, use_fast):
         assert_same(clone(TEXTS, **FIELDS), expected, "clone")
 
 
-def test_class_from_pretrained_accepts_use_fast(folders):
+def test_class_from_pretrained_accepts_backend(folders):
     from clearformer.models.bert.tokenization_bert import BertTokenizer
+    from clearformer.tokenization import TokenizersBackend
 
-    tok = BertTokenizer.from_pretrained(folders["bert"], use_fast=True)
-    assert tok.is_fast and isinstance(tok, BertTokenizer)
+    tok = BertTokenizer.from_pretrained(folders["bert"], backend="tokenizers")
+    assert tok.is_fast and isinstance(tok, BertTokenizer) and isinstance(tok, TokenizersBackend)
+    with pytest.raises(ValueError, match="backend='rust'"):
+        BertTokenizer.from_pretrained(folders["bert"], backend="rust")
 
 
 @pytest.mark.parametrize("kind", ["bert", "gpt2", "roberta"])
@@ -159,8 +162,6 @@ def test_old_style_gpt2_tokenizer_json_matches_tokenizers(oracle, tmp_path, trim
 
 
 def test_generic_classes_build_from_a_tokenizer_json_file(oracle, tmp_path):
-    from clearformer.tokenization import PreTrainedTokenizerFast
-
     oracle("gpt2").save_pretrained(tmp_path)
     for cls in (PreTrainedTokenizer, PreTrainedTokenizerFast):
         tok = cls(tokenizer_file=str(tmp_path / "tokenizer.json"))

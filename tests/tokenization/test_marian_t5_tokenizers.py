@@ -253,3 +253,16 @@ def test_t5_save_pretrained_round_trip(t5_dir, tmp_path):
     texts = EN_TEXTS + SPECIAL_TEXTS
     assert len(again) == len(ours) == 1100
     assert [again(t).input_ids for t in texts] == [ours(t).input_ids for t in texts]
+
+
+def test_t5_and_marian_pickle_and_give_equal_ids_after(t5_dir, marian_dir):
+    import copy
+    import pickle
+
+    for tok in (T5Tokenizer.from_pretrained(t5_dir), MarianTokenizer.from_pretrained(marian_dir)):
+        expected = tok(EN_TEXTS, text_target=DE_TEXTS + ["x"])
+        for clone in (pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok)):
+            assert type(clone) is type(tok)
+            again = clone(EN_TEXTS, text_target=DE_TEXTS + ["x"])
+            assert again["input_ids"] == expected["input_ids"] and again["labels"] == expected["labels"]
+            assert clone.batch_decode(again["labels"]) == tok.batch_decode(expected["labels"])

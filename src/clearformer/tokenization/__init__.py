@@ -3,16 +3,19 @@ decoder pipeline (WordPiece, byte-level BPE) behind Hugging Face's tokenizer API
 
 from .added_tokens import AddedToken
 from .auto import AutoTokenizer
-from .base import PreTrainedTokenizer
+from .base import PreTrainedTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 from .batch_encoding import BatchEncoding, CharSpan, TokenSpan
 from .encoding import Encoding
-from .fast import PreTrainedTokenizerFast
 from .pipeline import Pipeline
 
 
 def __getattr__(name: str):
     # the model-specific classes live in models/<m>/ and are imported on first use, so that
     # `clearformer.tokenization` does not pull every model package in
+    if name == "TokenizersBackend":  # imports nothing from `tokenizers` until one is built
+        from .tokenizers_backend import TokenizersBackend
+
+        return TokenizersBackend
     lazy = {
         "BertTokenizer": "clearformer.models.bert.tokenization_bert",
         "DistilBertTokenizer": "clearformer.models.distilbert.tokenization_distilbert",
@@ -37,7 +40,9 @@ __all__ = [
     "GPT2Tokenizer",
     "Pipeline",
     "PreTrainedTokenizer",
+    "PreTrainedTokenizerBase",
     "PreTrainedTokenizerFast",
     "RobertaTokenizer",
     "TokenSpan",
+    "TokenizersBackend",
 ]

@@ -1,8 +1,10 @@
 """``AutoTokenizer``: pick the tokenizer class for a local checkpoint folder.
 
 Resolution order, as in transformers: ``tokenizer_class`` in tokenizer_config.json, then
-``model_type`` in config.json, then the model type inside tokenizer.json. ``use_fast=True`` opts
-into the `tokenizers` package (Rust) behind the same API; the default is clearformer's Python.
+``model_type`` in config.json, then the model type inside tokenizer.json. The default is
+clearformer's own Python tokenizer (a ``PreTrainedTokenizerFast`` for BERT, GPT-2, RoBERTa);
+``backend="tokenizers"`` opts into the `tokenizers` package (Rust) behind the same API.
+``use_fast`` is accepted and ignored, as transformers 5.24 does.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
 
 
 def tokenizer_class_from_name(name: str) -> type:
-    base = name.removesuffix("Fast")
+    base = name.removesuffix("TokenizersBackend").removesuffix("Fast")
     target = TOKENIZER_CLASSES.get(base)
     if target is None:
         raise ValueError(
@@ -93,10 +95,6 @@ class AutoTokenizer:
         )
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, *inputs, use_fast: bool = False, **kwargs):
+    def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
         tokenizer_class = cls.resolve_class(pretrained_model_name_or_path)
-        if use_fast:
-            from .fast import fast_class
-
-            tokenizer_class = fast_class(tokenizer_class)
         return tokenizer_class.from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)

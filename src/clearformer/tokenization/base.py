@@ -1,4 +1,10 @@
-"""``PreTrainedTokenizer``: the Hugging Face call API over a tokenization ``Pipeline``.
+"""The tokenizer classes: the Hugging Face call API over a tokenization ``Pipeline``.
+
+``PreTrainedTokenizerBase`` holds the whole API. ``PreTrainedTokenizerFast`` is the base of the
+tokenizers whose outputs carry alignment (offsets, ``word_ids()``): BERT, DistilBERT, GPT-2,
+RoBERTa, all in Python here, no `tokenizers` package needed. ``PreTrainedTokenizer`` is the base
+of those without per-word alignment (T5, Marian). ``TokenizersBackend`` (tokenizers_backend.py)
+runs the same pipeline in the `tokenizers` package (``backend="tokenizers"``).
 
 What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``__call__`` ->
 ``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and options, then
@@ -6,19 +12,22 @@ What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``_
 and ``Pipeline.post_process`` (truncation with stride/overflow, special tokens, token types:
 transformers' prepare_for_model step, public here as ``prepare_for_model`` for ids you already
 have), then ``_finalize`` pads the rows and picks the fields -> ``BatchEncoding``. The
-``use_fast=True`` classes replace ``_encode_examples`` with one ``tokenizers`` ``encode_batch``
-call (see fast.py). Outputs match transformers 5.24 field for field.
+``backend="tokenizers"`` classes replace ``_encode_examples`` with one ``tokenizers``
+``encode_batch`` call (see tokenizers_backend.py). Outputs match transformers 5.24 field for field.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import warnings
 from collections.abc import Sequence
+from enum import Enum, StrEnum
 from pathlib import Path
 
 from .added_tokens import AddedToken
 from .batch_encoding import BatchEncoding
+from .custom import SubclassPipeline, overrides
 from .decoders import clean_up_tokenization
 from .encoding import Encoding
 from .padding import features_to_rows, pad_rows, target_length
@@ -27,6 +36,24 @@ from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
 
 VERY_LARGE_INTEGER = int(1e30)  # transformers' "no limit" model_max_length
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
+BACKENDS = (None, "clearformer", "tokenizers")
+
+
+class PaddingStrategy(StrEnum):
+    """transformers' names for the ``padding=`` strings (a member works wherever a string does)."""
+
+    LONGEST = "longest"
+    MAX_LENGTH = "max_length"
+    DO_NOT_PAD = "do_not_pad"
+
+
+class TruncationStrategy(StrEnum):
+    """transformers' names for the ``truncation=`` strings."""
+
+    ONLY_FIRST = "only_first"
+    ONLY_SECOND = "only_second"
+    LONGEST_FIRST = "longest_first"
+    DO_NOT_TRUNCATE = "do_not_truncate"
 
 
 def _as_list(value):
@@ -38,7 +65,7 @@ def _as_list(value):
     return list(value)
 
 
-class PreTrainedTokenizer(SpecialTokensMixin):
+class PreTrainedTokenizerBase(SpecialTokensMixin):
     vocab_files_names: dict[str, str] = {}
     model_input_names: list[str] = ["input_ids", "token_type_ids", "attention_mask"]
     padding_side: str = "right"
@@ -59,14 +86,17 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     ) -> None:
         pipeline = pipeline or kwargs.pop("_pipeline", None)
         tokenizer_file = kwargs.pop("tokenizer_file", None)
+        if pipeline is None and tokenizer_file is None and overrides(self, "_tokenize"):
+            pipeline = SubclassPipeline(self)  # a hand-written tokenizer (see custom.py)
         if pipeline is None and tokenizer_file is not None:
             from .serialization import pipeline_from_json, read_json
 
-            pipeline = pipeline_from_json(read_json(Path(tokenizer_file)))
+            pipeline = pipeline_from_json(read_json(Path(tokenizer_file)), tokenizer_file)
         if pipeline is None:
             raise ValueError(
                 f"{type(self).__name__} needs its vocabulary: use {type(self).__name__}."
-                "from_pretrained(folder), or pass tokenizer_file='tokenizer.json'"
+                "from_pretrained(folder), pass tokenizer_file='tokenizer.json', or define "
+                "_tokenize in a subclass"
             )
         self.pipeline = pipeline
         self.model_max_length = VERY_LARGE_INTEGER if model_max_length is None else model_max_length
@@ -93,6 +123,9 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     def _register_special(self, token) -> None:
         if isinstance(token, str):
             token = AddedToken(token, special=True, normalized=False)
+        if isinstance(self.pipeline, SubclassPipeline):  # its vocabulary may come later
+            self.pipeline.pending_specials.append(token)
+            return
         if token.content not in self.pipeline.added.ids:
             token_id = self.pipeline.model.token_to_id(token.content)
             self.pipeline.added.add(token, len(self) if token_id is None else token_id)
@@ -121,9 +154,42 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         text_target=None,
         **kwargs,
     ) -> BatchEncoding:
-        """Tokenize a text, a pair, a batch of either, or pre-split words (see module docstring)."""
+        """Tokenize a text, a pair, a batch of either, or pre-split words (see module docstring).
+
+        Byte-level tokenizers (GPT-2, RoBERTa) also take ``add_prefix_space=`` for this call, as
+        transformers' Python GPT-2 tokenizer did (the course uses it; 5.24 accepts and ignores it)."""
+        prefix_space = kwargs.pop("add_prefix_space", None)
+        if prefix_space is not None:
+            with self._prefix_space(bool(prefix_space)):
+                return self(
+                    text,
+                    text_pair,
+                    add_special_tokens,
+                    padding,
+                    truncation,
+                    max_length,
+                    stride,
+                    is_split_into_words,
+                    pad_to_multiple_of,
+                    padding_side,
+                    return_tensors,
+                    return_token_type_ids,
+                    return_attention_mask,
+                    return_overflowing_tokens,
+                    return_special_tokens_mask,
+                    return_offsets_mapping,
+                    return_length,
+                    verbose,
+                    text_target,
+                    **kwargs,
+                )
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for the tokenizer call")
+        if return_offsets_mapping and not getattr(self.pipeline, "has_offsets", True):
+            raise NotImplementedError(
+                f"return_offsets_mapping is not available for {type(self).__name__}: its own "
+                "_tokenize gives no character alignment (transformers' Python tokenizers have none either)"
+            )
         if text is None:
             if text_target is None:
                 raise ValueError("give the text to tokenize (text=... or text_target=...)")
@@ -160,6 +226,32 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             return_length=return_length,
         )
 
+    @contextlib.contextmanager
+    def _prefix_space(self, add_prefix_space: bool):
+        """Run one call with a byte-level pipeline that does (or does not) add a space before
+        the text: a shallow copy sharing the model, added tokens and word cache."""
+        pipeline = self.pipeline
+        if getattr(pipeline, "byte_level", False) and pipeline.pre_tokenizer.add_prefix_space == add_prefix_space:
+            yield
+            return
+        if not getattr(pipeline, "byte_level", False) or type(pipeline) is not Pipeline:
+            raise TypeError(
+                f"add_prefix_space= at call time is only for clearformer's byte-level tokenizers "
+                f"(GPT-2, RoBERTa), not {type(self).__name__}; with backend='tokenizers', pass "
+                "add_prefix_space=True to from_pretrained instead"
+            )
+        variant = copy.copy(pipeline)
+        variant.pre_tokenizer = copy.copy(pipeline.pre_tokenizer)
+        variant.pre_tokenizer.add_prefix_space = add_prefix_space
+        if hasattr(pipeline.post_processor, "add_prefix_space"):  # RoBERTa's offset trimming
+            variant.post_processor = copy.copy(pipeline.post_processor)
+            variant.post_processor.add_prefix_space = add_prefix_space
+        self.pipeline = variant
+        try:
+            yield
+        finally:
+            self.pipeline = pipeline
+
     def _encode_examples(
         self,
         examples: list,
@@ -182,7 +274,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         return_length: bool,
     ) -> BatchEncoding:
         """The checked (first, second) examples -> pipeline encodings -> padded BatchEncoding.
-        (The ``use_fast`` classes override this with one ``encode_batch`` call.)"""
+        (The ``backend="tokenizers"`` classes override this with one ``encode_batch`` call.)"""
         rows, mapping = [], []
         for index, (first, second) in enumerate(examples):
             encodings = self.pipeline.encode(
@@ -258,6 +350,8 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         )
 
     def _truncation_args(self, truncation, max_length, padding, verbose):
+        truncation = truncation.value if isinstance(truncation, Enum) else truncation
+        padding = padding.value if isinstance(padding, Enum) else padding
         if truncation is None and max_length is not None and padding in (False, None, "do_not_pad"):
             if verbose:
                 warnings.warn(
@@ -280,6 +374,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         return strategy, max_length
 
     def _padding_args(self, padding, max_length):
+        padding = padding.value if isinstance(padding, Enum) else padding
         if padding is True:
             padding = "longest"
         elif padding in (False, None):
@@ -513,11 +608,19 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     def from_pretrained(cls, pretrained_model_name_or_path, *inputs, **kwargs):
         """Load from a local folder (vocab files and/or tokenizer.json); never downloads.
 
-        ``use_fast=True`` returns the `tokenizers`-backed twin of this class (same API)."""
-        if kwargs.pop("use_fast", False) and not cls.is_fast:
-            from .fast import fast_class
+        ``backend="tokenizers"`` returns the `tokenizers`-backed twin of this class (same API,
+        same results). ``use_fast`` is accepted and ignored, as in transformers 5.24: every
+        tokenizer with alignment here is already a ``PreTrainedTokenizerFast``."""
+        kwargs.pop("use_fast", None)
+        backend = kwargs.pop("backend", None)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}; use one of {BACKENDS} (None: clearformer's own)")
+        if backend == "tokenizers":
+            from .tokenizers_backend import tokenizers_backend_class
 
-            return fast_class(cls).from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
+            twin = tokenizers_backend_class(cls)
+            if twin is not cls:
+                return twin.from_pretrained(pretrained_model_name_or_path, *inputs, **kwargs)
         from .serialization import load_tokenizer
 
         return load_tokenizer(cls, pretrained_model_name_or_path, **kwargs)
@@ -538,3 +641,19 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             f"is_fast={self.is_fast}, "
             f"padding_side={self.padding_side!r}, special_tokens={self.special_tokens_map})"
         )
+
+
+class PreTrainedTokenizer(PreTrainedTokenizerBase):
+    """Base of tokenizers without per-word alignment (T5, Marian: SentencePiece over whole
+    texts), and transformers' name for the class a hand-written tokenizer subclasses."""
+
+    is_fast = False
+
+
+class PreTrainedTokenizerFast(PreTrainedTokenizerBase):
+    """Base of the tokenizers whose encodings carry alignment: character offsets,
+    ``word_ids()``, ``char_to_token``... (BERT, DistilBERT, GPT-2, RoBERTa). Pure Python here;
+    transformers' class of this name needs the `tokenizers` package, ours does not (ours is
+    ``TokenizersBackend``, chosen with ``backend="tokenizers"``)."""
+
+    is_fast = True

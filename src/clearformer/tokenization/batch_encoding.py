@@ -3,7 +3,7 @@
 The dict holds the model inputs (``input_ids``, ``attention_mask``, ...); the per-row
 encodings behind it answer ``word_ids``, ``sequence_ids``, ``token_to_chars``,
 ``char_to_token`` and ``tokens``. Matches transformers' BatchEncoding API. The rows are
-clearformer ``Encoding`` objects, or with ``use_fast=True`` the `tokenizers` package's own
+clearformer ``Encoding`` objects, or with ``backend="tokenizers"`` the `tokenizers` package's own
 ``Encoding`` objects, kept as they are (as transformers does): the alignment fields are read
 from them only when asked for.
 """

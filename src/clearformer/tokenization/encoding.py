@@ -42,7 +42,7 @@ class Encoding:
         )
 
     # The alignment queries below have the names and results of the `tokenizers` Encoding's, so
-    # a BatchEncoding asks either kind the same way (the use_fast path keeps the Rust ones).
+    # a BatchEncoding asks either kind the same way (the backend="tokenizers" path keeps the Rust ones).
     def token_to_word(self, token: int) -> int | None:
         return self.words[token]
 

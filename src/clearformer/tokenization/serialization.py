@@ -13,6 +13,7 @@ from ..hub import resolve_pretrained_dir
 from .added_tokens import AddedToken
 from .bpe import BPE
 from .decoders import ByteLevelDecoder, WordPieceDecoder
+from .files import write_text_atomic
 from .normalizers import BertNormalizer
 from .pipeline import Pipeline
 from .pre_tokenizers import BertPreTokenizer, ByteLevelPreTokenizer, WhitespaceSplit
@@ -29,19 +30,48 @@ SUPPORTED = {
 }
 
 
+class TokenizerFileError(ValueError):
+    """A tokenizer file that is not valid JSON or lacks a field; the message names both."""
+
+
+class UnsupportedTokenizerJson(TokenizerFileError):
+    """A well-formed tokenizer.json with a part this package does not implement: the loader may
+    fall back to the vocabulary files then (never for a damaged file, which could be a torn save)."""
+
+
 def read_json(path: Path) -> dict:
+    """A JSON file whose top level must be an object; errors name the file, line and column."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}, line {err.lineno}, column {err.colno}: {err.msg}") from err
+        raise TokenizerFileError(
+            f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); the file "
+            "is damaged or was cut short (an interrupted save?): restore it or save the tokenizer again"
+        ) from err
+    if not isinstance(data, dict):
+        raise TokenizerFileError(
+            f"{path}: expected a JSON object ({{...}}) at the top level, got a {type(data).__name__}; "
+            "this file maps names to values"
+        )
+    return data
+
+
+def _field(source, spec: dict, name: str, kind: type, where: str = ""):
+    """``spec[name]``, checked to be a ``kind``; the error names the file and the dotted field."""
+    value = spec.get(name) if isinstance(spec, dict) else None
+    if not isinstance(value, kind):
+        seen = "missing" if value is None else f"a {type(value).__name__}"
+        expected = {dict: "an object", list: "a list", str: "a string", int: "an integer"}[kind]
+        raise TokenizerFileError(f"{source}: field '{where}{name}' should be {expected}, but it is {seen}")
+    return value
 
 
 # ---------------------------------------------------------------- tokenizer.json -> Pipeline
 def _unsupported(part: str, value) -> ValueError:
     kind = value.get("type") if isinstance(value, dict) else value
-    return ValueError(
+    return UnsupportedTokenizerJson(
         f"tokenizer.json {part} of type {kind!r} is not supported by clearformer's Python "
-        f"tokenizers (supported: {SUPPORTED[part]}); load with use_fast=True to use the "
+        f"tokenizers (supported: {SUPPORTED[part]}); load with backend='tokenizers' to use the "
         "`tokenizers` package for it"
     )
 
@@ -54,19 +84,22 @@ def _template(items: list[dict]) -> list[tuple[str, int]]:
     return out
 
 
-def _model_from_json(m: dict):
+def _model_from_json(m: dict, source="tokenizer.json"):
     kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+    if kind not in SUPPORTED["model"]:
+        raise _unsupported("model", m)
+    vocab = _field(source, m, "vocab", dict, "model.")
     if kind == "WordPiece":
         return WordPiece(
-            m["vocab"],
+            vocab,
             m.get("unk_token", "[UNK]"),
             m.get("continuing_subword_prefix", "##"),
             m.get("max_input_chars_per_word", 100),
         )
-    if kind == "BPE":
-        merges = [tuple(p) if isinstance(p, list) else tuple(p.split(" ", 1)) for p in m["merges"]]
-        return BPE(m["vocab"], merges)
-    raise _unsupported("model", m)
+    merges = [
+        tuple(p) if isinstance(p, list) else tuple(p.split(" ", 1)) for p in _field(source, m, "merges", list, "model.")
+    ]
+    return BPE(vocab, merges)
 
 
 def _normalizer_from_json(n: dict | None):
@@ -118,17 +151,34 @@ def _decoder_from_json(d: dict | None):
     raise _unsupported("decoder", d)
 
 
-def pipeline_from_json(spec: dict) -> Pipeline:
-    """A Pipeline from a tokenizer.json dict (the `tokenizers` library's format)."""
-    pipeline = Pipeline(
-        _model_from_json(spec["model"]),
-        _normalizer_from_json(spec.get("normalizer")),
-        _pre_tokenizer_from_json(spec.get("pre_tokenizer")),
-        _processor_from_json(spec.get("post_processor")),
-        _decoder_from_json(spec.get("decoder")),
-    )
-    for entry in spec.get("added_tokens", []):
-        pipeline.added.add(_as_token(dict(entry, special=entry.get("special", False))), entry["id"])
+def pipeline_from_json(spec: dict, source="tokenizer.json") -> Pipeline:
+    """A Pipeline from a tokenizer.json dict (the `tokenizers` library's format); ``source``
+    (the file) is named in errors."""
+    model = _model_from_json(_field(source, spec, "model", dict), source)
+    parts = []
+    for part, build in (
+        ("normalizer", _normalizer_from_json),
+        ("pre_tokenizer", _pre_tokenizer_from_json),
+        ("post_processor", _processor_from_json),
+        ("decoder", _decoder_from_json),
+    ):
+        try:
+            parts.append(build(spec.get(part)))
+        except (KeyError, TypeError, AttributeError, IndexError) as err:
+            raise TokenizerFileError(f"{source}: field '{part}' is malformed ({type(err).__name__}: {err})") from err
+    pipeline = Pipeline(model, *parts)
+    entries = spec.get("added_tokens") or []
+    if not isinstance(entries, list):
+        raise TokenizerFileError(
+            f"{source}: field 'added_tokens' should be a list, but it is a {type(entries).__name__}"
+        )
+    for index, entry in enumerate(entries):
+        where = f"added_tokens[{index}]"
+        content = _field(source, entry, "content", str, where + ".")
+        token_id = _field(source, entry, "id", int, where + ".")
+        if token_id < 0:
+            raise TokenizerFileError(f"{source}: field '{where}.id' of {content!r} is {token_id}; ids are >= 0")
+        pipeline.added.add(_as_token(dict(entry, special=entry.get("special", False))), token_id)
     pipeline.refresh_added_tokens()
     return pipeline
 
@@ -158,7 +208,7 @@ def save_tokenizer(tokenizer, save_directory) -> tuple[str, ...]:
     folder = Path(save_directory)
     folder.mkdir(parents=True, exist_ok=True)
     files = list(tokenizer.pipeline.model.save(folder))
-    config = {"tokenizer_class": type(tokenizer).__name__.removesuffix("Fast")}
+    config = {"tokenizer_class": type(tokenizer).__name__.removesuffix("TokenizersBackend").removesuffix("Fast")}
     config.update(tokenizer.config_kwargs() if hasattr(tokenizer, "config_kwargs") else {})
     for name in SPECIAL_TOKENS_ATTRIBUTES:
         config[name] = _token_json(tokenizer._special_tokens.get(name))
@@ -178,9 +228,7 @@ def save_tokenizer(tokenizer, save_directory) -> tuple[str, ...]:
         "tokenizer.json": pipeline_to_json(tokenizer.pipeline),
     }
     for name, content in paths.items():
-        path = folder / name
-        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        files.append(str(path))
+        files.append(write_text_atomic(folder / name, json.dumps(content, indent=2, ensure_ascii=False) + "\n"))
     return tuple(files)
 
 
@@ -241,8 +289,10 @@ def load_tokenizer(cls, name_or_path, **kwargs):
     have_vocab = bool(vocab_files) and all(p.is_file() for p in vocab_files.values())
     if json_file.is_file() and "_pipeline" not in init:
         try:
-            pipeline = pipeline_from_json(read_json(json_file))
-        except ValueError:
+            pipeline = pipeline_from_json(read_json(json_file), json_file)
+        except UnsupportedTokenizerJson:
+            # a part we do not implement: the vocabulary files describe the tokenizer too. A
+            # damaged tokenizer.json raises instead: falling back would hide a torn save.
             if not have_vocab:
                 raise
         else:

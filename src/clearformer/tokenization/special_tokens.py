@@ -68,7 +68,20 @@ class SpecialTokensMixin:
 
     @property
     def vocab(self) -> dict[str, int]:
+        own = self.__dict__.get("_own_vocab")
+        if own is not None:
+            return own
+        if type(self.__dict__.get("pipeline")).__name__ == "SubclassPipeline":
+            raise AttributeError(f"{type(self).__name__} has not set self.vocab yet")
         return self.get_vocab()
+
+    @vocab.setter
+    def vocab(self, value: dict[str, int]) -> None:
+        # a hand-written tokenizer (custom.py) keeps its own vocabulary, as transformers 4.x
+        # Python tokenizers did; ours read theirs from the pipeline
+        if "pipeline" in self.__dict__ and type(self.pipeline).__name__ != "SubclassPipeline":
+            raise AttributeError(f"{type(self).__name__}.vocab is read from its files; add tokens with add_tokens()")
+        self.__dict__["_own_vocab"] = value
 
     @property
     def added_tokens_decoder(self) -> dict[int, AddedToken]:
@@ -125,7 +138,9 @@ class SpecialTokensMixin:
     def convert_tokens_to_ids(self, tokens: str | list[str]) -> int | list[int] | None:
         """Unknown tokens map to ``unk_token_id`` (None when there is no unknown token)."""
         if isinstance(tokens, str):
-            found = self._convert_token_to_id(tokens)
+            found = self.pipeline.added.ids.get(tokens)  # added tokens first, as transformers
+            if found is None:
+                found = self._convert_token_to_id(tokens)
             return found if found is not None else self.unk_token_id
         return [self.convert_tokens_to_ids(t) for t in tokens]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from clearformer.tokenization.files import write_text_atomic
 from clearformer.tokenization.normalizers import BertNormalizer
 from clearformer.tokenization.pre_tokenizers import BERT_SPLIT, GPT2_SPLIT, bytes_to_unicode
 
@@ -183,7 +184,7 @@ class WordPieceTrainingResult:
         """Write ``vocab.txt`` (one token per line, line number = id)."""
         path = Path(folder) / "vocab.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(token + "\n" for token in self.vocab), encoding="utf-8")
+        write_text_atomic(path, "".join(token + "\n" for token in self.vocab))
         return path
 
 
@@ -201,9 +202,9 @@ class BpeTrainingResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
-        vocab_path.write_text(json.dumps(self.get_vocab(), ensure_ascii=False), encoding="utf-8")
+        write_text_atomic(vocab_path, json.dumps(self.get_vocab(), ensure_ascii=False))
         lines = ["#version: 0.2", *(f"{a} {b}" for a, b in self.merges)]
-        merges_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_text_atomic(merges_path, "\n".join(lines) + "\n")
         return vocab_path, merges_path
 
 

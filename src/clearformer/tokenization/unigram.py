@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from clearformer.tokenization.files import write_text_atomic
 from clearformer.tokenization.sentencepiece_model import (
     SPACE,
     PieceType,
@@ -330,8 +331,7 @@ class UnigramModel:
 
     def save(self, folder: str | Path) -> list[str]:
         path = Path(folder) / "unigram.json"
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
-        return [str(path)]
+        return [write_text_atomic(path, json.dumps(self.to_dict(), ensure_ascii=False))]
 
     # ------------------------------------------------------------------------------ decoding
     def decode(self, ids: Iterable[int]) -> str:

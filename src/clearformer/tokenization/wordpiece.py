@@ -2,13 +2,16 @@
 
 A word is cut left to right into the longest pieces found in the vocabulary; every piece but the
 first carries the ``##`` prefix. If any position cannot be matched, or the word is longer than
-``max_input_chars_per_word`` characters, the whole word becomes the unknown token.
+``max_input_chars_per_word`` characters (characters, not bytes, as in the reference), the whole
+word becomes the unknown token.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from .files import write_text_atomic
 
 WordPieces = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
 
@@ -54,6 +57,9 @@ class WordPiece:
         self.unk_token = unk_token
         self.prefix = continuing_subword_prefix
         self.max_input_chars_per_word = max_input_chars_per_word
+        # no piece is longer than the longest vocabulary entry, so the longest-match search
+        # starts there instead of at the word's end: linear in the word, not quadratic
+        self.max_piece_chars = max(map(len, vocab), default=0)
         self._cache: dict[str, WordPieces] = {}
 
     @classmethod
@@ -75,7 +81,7 @@ class WordPiece:
         ids, tokens, offsets = [], [], []
         start, n = 0, len(word)
         while start < n:
-            end = n
+            end = min(n, start + self.max_piece_chars)
             while end > start:
                 piece = word[start:end] if start == 0 else prefix + word[start:end]
                 token_id = vocab.get(piece)
@@ -117,9 +123,7 @@ class WordPiece:
     def save(self, folder: str | os.PathLike) -> list[str]:
         path = Path(folder) / "vocab.txt"
         ordered = sorted(self.vocab.items(), key=lambda kv: kv[1])
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(token + "\n" for token, _ in ordered)
-        return [str(path)]
+        return [write_text_atomic(path, "".join(token + "\n" for token, _ in ordered))]
 
     def to_dict(self) -> dict:
         return {

@@ -8,7 +8,7 @@ the first three stages; ``tokenizer.explain(text)`` shows each one.
 
 from __future__ import annotations
 
-from ...tokenization.base import PreTrainedTokenizer
+from ...tokenization.base import PreTrainedTokenizerFast
 from ...tokenization.decoders import WordPieceDecoder
 from ...tokenization.normalizers import BertNormalizer
 from ...tokenization.pipeline import Pipeline
@@ -41,7 +41,7 @@ def build_bert_pipeline(
     return pipeline
 
 
-class BertTokenizer(PreTrainedTokenizer):
+class BertTokenizer(PreTrainedTokenizerFast):
     vocab_files_names = {"vocab_file": "vocab.txt"}
     model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
 

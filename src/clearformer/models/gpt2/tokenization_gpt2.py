@@ -7,7 +7,7 @@ no special tokens (a pair is just A B, B with type 1) -> byte-level decoder. Dec
 
 from __future__ import annotations
 
-from ...tokenization.base import PreTrainedTokenizer
+from ...tokenization.base import PreTrainedTokenizerFast
 from ...tokenization.bpe import BPE, load_merges_txt, load_vocab_json
 from ...tokenization.decoders import ByteLevelDecoder
 from ...tokenization.pipeline import Pipeline
@@ -25,7 +25,7 @@ def build_gpt2_pipeline(vocab, merges, add_prefix_space: bool = False) -> Pipeli
     )
 
 
-class GPT2Tokenizer(PreTrainedTokenizer):
+class GPT2Tokenizer(PreTrainedTokenizerFast):
     vocab_files_names = {"vocab_file": "vocab.json", "merges_file": "merges.txt"}
     model_input_names = ["input_ids", "attention_mask"]
 

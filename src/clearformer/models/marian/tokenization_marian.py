@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 from pathlib import Path
 
 from ...tokenization.base import PreTrainedTokenizer
+from ...tokenization.files import copy_file_atomic
 from ...tokenization.unigram import UnigramModel
 from ..t5.tokenization_t5 import (
     SentencePieceStage,
@@ -169,6 +169,6 @@ class MarianTokenizer(TextTargetMixin, PreTrainedTokenizer):
         for source, name in zip(sources, names):
             target = Path(save_directory) / (prefix + name)
             if Path(source).resolve() != target.resolve():
-                shutil.copyfile(source, target)
+                copy_file_atomic(source, target)
             out.append(str(target))
         return tuple(out)

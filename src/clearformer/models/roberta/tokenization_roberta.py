@@ -6,7 +6,7 @@ All token types are 0, and offsets are trimmed of the spaces byte-level tokens c
 
 from __future__ import annotations
 
-from ...tokenization.base import PreTrainedTokenizer
+from ...tokenization.base import PreTrainedTokenizerFast
 from ...tokenization.bpe import BPE, load_merges_txt, load_vocab_json
 from ...tokenization.decoders import ByteLevelDecoder
 from ...tokenization.pipeline import Pipeline
@@ -32,7 +32,7 @@ def build_roberta_pipeline(
     )
 
 
-class RobertaTokenizer(PreTrainedTokenizer):
+class RobertaTokenizer(PreTrainedTokenizerFast):
     vocab_files_names = {"vocab_file": "vocab.json", "merges_file": "merges.txt"}
     model_input_names = ["input_ids", "attention_mask"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 from pathlib import Path
 
 from ...tokenization.base import PreTrainedTokenizer
+from ...tokenization.files import copy_file_atomic, write_text_atomic
 from ...tokenization.pipeline import Pipeline
 from ...tokenization.processors import TemplateProcessing
 from ...tokenization.special_tokens import SPECIAL_TOKENS_ATTRIBUTES
@@ -105,9 +105,7 @@ def save_sentencepiece_tokenizer(tokenizer, save_directory, extra_config: dict |
     )
     files = []
     for name, content in (("tokenizer_config.json", config), ("special_tokens_map.json", tokenizer.special_tokens_map)):
-        path = folder / name
-        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        files.append(str(path))
+        files.append(write_text_atomic(folder / name, json.dumps(content, indent=2, ensure_ascii=False) + "\n"))
     (folder / "tokenizer.json").unlink(missing_ok=True)  # a stale one would be read first
     return (*files, *tokenizer.save_vocabulary(folder))
 
@@ -193,5 +191,5 @@ class T5Tokenizer(TextTargetMixin, PreTrainedTokenizer):
     def save_vocabulary(self, save_directory, filename_prefix: str | None = None) -> tuple[str, ...]:
         target = Path(save_directory) / ((filename_prefix + "-" if filename_prefix else "") + "spiece.model")
         if Path(self.vocab_file).resolve() != target.resolve():
-            shutil.copyfile(self.vocab_file, target)
+            copy_file_atomic(self.vocab_file, target)
         return (str(target),)

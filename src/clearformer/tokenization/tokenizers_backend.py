@@ -1,4 +1,9 @@
-"""``use_fast=True``: the same tokenizer API, with stages 1-4 run by the `tokenizers` package.
+"""``backend="tokenizers"``: the same tokenizer API, with stages 1-4 run by the `tokenizers` package.
+
+``TokenizersBackend`` is the base of these twins (``BertTokenizerTokenizersBackend`` ...): what
+transformers calls ``PreTrainedTokenizerFast``. Here that name belongs to the pure-Python
+tokenizers with alignment (base.py), so this class has its own, honest name (transformers 5.x
+calls its Rust-backed class ``TokenizersBackend`` too).
 
 The Rust tokenizer is built from the tokenizer.json that our own pipeline serializes, so both
 paths share one definition and must give identical results (tests compare them). ``tokenizers``
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import json
 
-from .base import PreTrainedTokenizer
+from .base import PreTrainedTokenizerFast
 from .batch_encoding import BatchEncoding
 from .encoding import Encoding
 from .pipeline import Pipeline
@@ -27,8 +32,8 @@ def _import_tokenizers():
         import tokenizers
     except ImportError as err:
         raise ImportError(
-            "use_fast=True needs the `tokenizers` package: pip install 'clearformer[fast]' "
-            "(or drop use_fast to use clearformer's Python tokenizer)"
+            "backend='tokenizers' needs the `tokenizers` package: pip install 'clearformer[fast]' "
+            "(or drop backend= to use clearformer's own tokenizer, which gives the same results)"
         ) from err
     return tokenizers
 
@@ -46,8 +51,8 @@ class RustPipeline(Pipeline):
         )
         if python.never_split is not None:
             raise ValueError(
-                "never_split cannot be honoured with use_fast=True (the `tokenizers` package has "
-                "no such option); use the default Python tokenizer (use_fast=False) instead"
+                "never_split cannot be honoured with backend='tokenizers' (the `tokenizers` package "
+                "has no such option); use clearformer's own tokenizer (no backend=) instead"
             )
         self.added = python.added
         self.rust = None
@@ -167,8 +172,8 @@ def _from_rust(e) -> Encoding:
     )
 
 
-class PreTrainedTokenizerFast(PreTrainedTokenizer):
-    """Marker base of the ``use_fast=True`` variants (``BertTokenizerFast`` ...)."""
+class TokenizersBackend(PreTrainedTokenizerFast):
+    """Base of the ``backend="tokenizers"`` twins (``BertTokenizerTokenizersBackend`` ...)."""
 
     is_fast = True
 
@@ -278,8 +283,8 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
         )
 
     def __reduce__(self):
-        # the Fast classes are made on demand, so pickle says how to make one again
-        return (_rebuild_fast, (self._python_class, self.__getstate__()))
+        # the twin classes are made on demand, so pickle says how to make one again
+        return (_rebuild_twin, (self._python_class, self.__getstate__()))
 
     def __getstate__(self) -> dict:
         return dict(self.__dict__)
@@ -289,24 +294,30 @@ class PreTrainedTokenizerFast(PreTrainedTokenizer):
         return self.pipeline.rust
 
 
-_FAST_CLASSES: dict[type, type] = {}
+_TWIN_CLASSES: dict[type, type] = {}
+TWIN_SUFFIX = "TokenizersBackend"
 
 
-def fast_class(python_class: type) -> type:
-    """``BertTokenizer`` -> ``BertTokenizerFast``: same API, Rust-backed pipeline."""
-    if issubclass(python_class, PreTrainedTokenizerFast):
+def tokenizers_backend_class(python_class: type) -> type:
+    """``BertTokenizer`` -> ``BertTokenizerTokenizersBackend``: same API, Rust-backed pipeline."""
+    if issubclass(python_class, TokenizersBackend):
         return python_class
-    if python_class not in _FAST_CLASSES:
-        _FAST_CLASSES[python_class] = type(
-            python_class.__name__ + "Fast",
-            (PreTrainedTokenizerFast, python_class),
+    if not issubclass(python_class, PreTrainedTokenizerFast):
+        raise ValueError(
+            f"backend='tokenizers' is available for the tokenizers with alignment "
+            f"(PreTrainedTokenizerFast subclasses), not {python_class.__name__}"
+        )
+    if python_class not in _TWIN_CLASSES:
+        _TWIN_CLASSES[python_class] = type(
+            python_class.__name__ + TWIN_SUFFIX,
+            (TokenizersBackend, python_class),
             {"_python_class": python_class, "__module__": python_class.__module__},
         )
-    return _FAST_CLASSES[python_class]
+    return _TWIN_CLASSES[python_class]
 
 
-def _rebuild_fast(python_class: type, state: dict):
-    cls = fast_class(python_class)
+def _rebuild_twin(python_class: type, state: dict):
+    cls = tokenizers_backend_class(python_class)
     tokenizer = cls.__new__(cls)
     tokenizer.__dict__.update(state)
     return tokenizer
