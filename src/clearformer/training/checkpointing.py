@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checkpoint import atomic_torch_save, atomic_write_text
+from ..checkpoint import CheckpointError, atomic_torch_save, atomic_write_text
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
 _CHECKPOINT_RE = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
@@ -44,7 +45,14 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
 
 
 def rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "cpu": torch.get_rng_state()}
+    """Every generator's state as tensors and plain containers, so it loads with ``weights_only=True``.
+
+    The keys and layout are transformers' (python's tuple, numpy's 5-tuple, torch's uint8 tensor);
+    only numpy's key array becomes a list, which ``np.random.set_state`` accepts as well.
+    """
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (str(kind), keys.tolist(), int(pos), int(has_gauss), float(cached))
+    state = {"python": random.getstate(), "numpy": numpy_state, "cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -149,9 +157,29 @@ def load_data_state(folder: Path) -> dict[str, int] | None:
 
 
 def load_torch(path: Path) -> Any:
-    # RNG states hold numpy arrays and python tuples, which weights_only refuses: these files are
-    # our own checkpoint's, read only when the user asks to resume from that folder.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """Read a resume file (optimizer, scheduler, scaler, RNG) without running code from it.
+
+    ``weights_only=True`` builds only tensors and plain containers. numpy's array constructors are
+    allowed too (they build arrays, never call anything else) because transformers writes numpy's
+    RNG state as an array: its checkpoints resume here as well.
+    """
+    try:
+        with torch.serialization.safe_globals(_numpy_array_globals()):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"refused to load {path}: it holds objects other than tensors and plain containers (a "
+            "pickle that could run code); nothing in it was run. If you wrote this checkpoint with an "
+            "older clearformer, resume from a newer checkpoint or delete the file to restart from the "
+            f"weights; if you did not write it, do not use this folder. Details: {str(err)[:300]}"
+        ) from err
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(f"cannot read {path}: truncated or corrupt file ({err})") from err
+
+
+def _numpy_array_globals() -> list:
+    core = getattr(np, "_core", None) or np.core  # numpy 2 renamed np.core to np._core
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
 
 def rotate_checkpoints(output_dir: str | os.PathLike, limit: int | None, best: str | None) -> list[Path]:

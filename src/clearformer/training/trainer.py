@@ -263,6 +263,17 @@ class Trainer:
         steps_this_run = 0
         progress = self._progress_bar(max_steps, self.state.global_step)
         self._call("on_train_begin", model=self.model)
+        # Re-launching a finished run with resume_from_checkpoint=True must not step again (the
+        # reference trains one step past max_steps here).
+        if self.state.global_step >= max_steps:
+            logger.warning(
+                "Training already finished: %s is at step %d of max_steps %d; nothing to train (raise "
+                "max_steps or num_train_epochs to train further)",
+                resume,
+                self.state.global_step,
+                max_steps,
+            )
+            num_epochs = start_epoch
         for epoch in range(start_epoch, num_epochs):
             batches = du.epoch_batches(
                 len(train_set),
