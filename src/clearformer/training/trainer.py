@@ -205,10 +205,11 @@ class Trainer:
         if kwargs:
             raise TypeError(f"train() got unexpected arguments {sorted(kwargs)}")
         a = self.args
-        resume = self._resolve_resume(resume_from_checkpoint or a.resume_from_checkpoint)
-        if dist_utils.is_main_process():
-            for stale in ckpt.remove_stale_temporaries(a.output_dir):
+        if dist_utils.is_main_process():  # first, so that a save finished here can be resumed from
+            for stale in ckpt.recover_interrupted_saves(a.output_dir):
                 logger.info("Removed %s, left by a save that was interrupted", stale)
+        dist_utils.barrier()
+        resume = self._resolve_resume(resume_from_checkpoint or a.resume_from_checkpoint)
         ckpt.set_seed(a.seed)
         if self.model_init is not None:
             self.model = self.call_model_init(trial)
