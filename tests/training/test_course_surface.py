@@ -102,6 +102,12 @@ def test_evaluate_without_compute_metrics_gathers_no_logits(tmp_path, monkeypatc
     assert metrics["eval_loss"] == pytest.approx(expected)
 
 
+def test_evaluate_without_labels_or_compute_metrics_reports_no_made_up_loss(tmp_path):
+    rows = [{k: v for k, v in row.items() if k != "label"} for row in tiny_rows(8)]
+    metrics = Trainer(tiny_model(), _args(tmp_path), eval_dataset=rows).evaluate()
+    assert "eval_loss" not in metrics
+
+
 def test_evaluate_with_compute_metrics_and_predict_still_gather_logits(tmp_path, monkeypatch):
     rows = tiny_rows(12)
     seen = []

@@ -461,7 +461,7 @@ class Trainer:
         self.model.to(self.device)
         self.model.eval()
         label_names = self.args.label_names
-        preds, labels, loss_sum, n = [], [], 0.0, 0
+        preds, labels, loss_sum, n, with_loss = [], [], 0.0, 0, 0
         with torch.no_grad():
             for batch in loader:
                 batch = self._move(batch)
@@ -471,6 +471,7 @@ class Trainer:
                 size = next(v for v in batch.values() if isinstance(v, torch.Tensor)).shape[0]
                 if isinstance(outputs, dict) and outputs.get("loss") is not None:
                     loss_sum += outputs["loss"].item() * size
+                    with_loss += 1
                 n += size
                 if loss_only:
                     continue
@@ -478,7 +479,7 @@ class Trainer:
                 if names:
                     found = tuple(batch[k] for k in names if k in batch)
                     labels.append(du.to_numpy(found[0] if len(found) == 1 else found))
-        parts = dist_utils.gather_objects((preds, labels, loss_sum, n, order))
+        parts = dist_utils.gather_objects((preds, labels, loss_sum, n, order, with_loss))
         predictions = du.concat_nested([p for part in parts for p in part[0]])
         label_ids = du.concat_nested([p for part in parts for p in part[1]]) if labels else None
         order = [i for part in parts for i in part[4]]
@@ -488,7 +489,8 @@ class Trainer:
         metrics: dict[str, float] = {}
         if self.compute_metrics is not None and label_ids is not None:
             metrics = dict(self.compute_metrics(EvalPrediction(predictions, label_ids)))
-        if total_loss or label_ids is not None or loss_only:
+        # No loss is reported for a model that returned none (unlabelled rows, loss-only evaluate).
+        if any(p[5] for p in parts) or label_ids is not None or self.args.prediction_loss_only:
             metrics["loss"] = total_loss / max(1, total_n)
         metrics = {k if k.startswith(f"{prefix}_") else f"{prefix}_{k}": _plain(v) for k, v in metrics.items()}
         return PredictionOutput(predictions, label_ids, metrics)
