@@ -35,3 +35,55 @@ def test_convert_bin_to_safetensors(tmp_path, capsys):
 def test_unknown_command_exits_with_usage():
     with pytest.raises(SystemExit):
         main(["no-such-command"])
+
+
+def _train(config, *extra: str) -> list[str]:
+    return ["train", "--config", str(config), "--task", "cola", "--data", "nowhere", "--model", "nowhere", *extra]
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (None, "no such file"),
+        ("{oops", "not valid JSON"),
+        ('{"learnin_rate": 1e-3}', "learnin_rate"),
+        ("[1]", "object"),
+    ],
+)
+def test_bad_train_config_is_one_line_naming_the_file(tmp_path, capsys, content, problem):
+    config = tmp_path / "bad.json"
+    if content is not None:
+        config.write_text(content, encoding="utf-8")
+    code = main(_train(config))
+    err = capsys.readouterr().err
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert str(config) in lines[0] and problem in lines[0]
+    assert "Traceback" not in err
+
+
+def test_bad_training_flag_value_is_one_line_not_a_traceback(tmp_path, capsys):
+    code = main(["train", "--task", "cola", "--data", "x", "--model", "x", "--lr_scheduler_type", "wobbly"])
+    err = capsys.readouterr().err
+    assert code != 0 and "wobbly" in err and "Traceback" not in err
+
+
+def test_verbose_cli_error_shows_the_traceback(tmp_path):
+    with pytest.raises(OSError, match="bad.json"):
+        main(["--verbose", *_train(tmp_path / "bad.json")])
+
+
+def test_cli_error_exit_code_and_stderr_from_a_real_process(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "clearformer", *_train(tmp_path / "bad.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "bad.json" in done.stderr
+    assert done.stdout == ""

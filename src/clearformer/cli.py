@@ -74,7 +74,17 @@ def _command_modules() -> list:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    return args.func(args)
+    if args.verbose:  # the whole traceback, for a bug report
+        return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("clearformer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - a command-line tool answers with one line, not a traceback
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"clearformer {args.command}: error: {message} (--verbose shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

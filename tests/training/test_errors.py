@@ -79,12 +79,6 @@ def test_load_best_model_with_mismatched_strategies_fails_at_construction(tmp_pa
         TrainingArguments(tmp_path, eval_strategy="steps", eval_steps=2, save_steps=5, load_best_model_at_end=True)
 
 
-def test_fp16_on_cpu_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
-    with pytest.raises(ValueError, match="fp16=True needs a CUDA or MPS device"):
-        Trainer(tiny_model(), _args(tmp_path, fp16=True, use_cpu=True))
-
-
 def test_resume_without_checkpoint_and_bad_strategy(tmp_path):
     with pytest.raises(ValueError, match="holds no checkpoint"):
         Trainer(tiny_model(), _args(tmp_path), train_dataset=tiny_rows(8)).train(resume_from_checkpoint=True)

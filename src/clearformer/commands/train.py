@@ -41,10 +41,41 @@ def training_options(args: argparse.Namespace) -> dict:
 
     from ..training.training_args import TrainingArguments
 
-    values = json.loads(Path(args.config).read_text(encoding="utf-8")) if args.config else {}
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    names = {f.name for f in dataclasses.fields(TrainingArguments) if not f.name.startswith("_")}
+    values = read_config(args.config, names) if args.config else {}
     values.update({k: v for k, v in vars(args).items() if k in names})
     TrainingArguments(**values)  # invalid combinations fail here, before any data is read
+    return values
+
+
+def read_config(path: str, names: set[str]) -> dict:
+    """The --config JSON as a dict of TrainingArguments fields; each fault names the file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"--config {file}: no such file") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise OSError(f"--config {file}: cannot read it ({err})") from err
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"--config {file} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from err
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"--config {file} must hold a JSON object of TrainingArguments fields, found {type(values).__name__}"
+        )
+    unknown = sorted(set(values) - names)
+    if unknown:
+        import difflib
+
+        hints = [
+            f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, names, 1)) else repr(u)
+            for u in unknown
+        ]
+        raise ValueError(f"--config {file} has unknown TrainingArguments fields: {', '.join(hints)}")
     return values
 
 

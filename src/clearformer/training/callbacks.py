@@ -67,9 +67,42 @@ class TrainerState:
 
     @classmethod
     def load_from_json(cls, json_path: str | os.PathLike) -> TrainerState:
-        values = json.loads(Path(json_path).read_text(encoding="utf-8"))
+        """Read a ``trainer_state.json``; a corrupt one raises ValueError naming the file and the fault."""
+        path = Path(json_path)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(
+                f"{path} is not valid JSON ({err}); the checkpoint is damaged: resume from another one"
+            ) from err
+        if not isinstance(values, dict):
+            raise ValueError(
+                f"{path} is not a JSON object (found {type(values).__name__}); the checkpoint is damaged: "
+                "resume from another one"
+            )
+        _check_state_fields(path, values)
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+# What resuming reads: a missing or wrongly typed one would restart the schedule at a wrong step.
+_REQUIRED_STATE_FIELDS = {"global_step": int, "log_history": list}
+_OPTIONAL_STATE_FIELDS = {"epoch": (int, float), "best_metric": (int, float), "best_global_step": int}
+
+
+def _check_state_fields(path: Path, values: dict[str, Any]) -> None:
+    for name in _REQUIRED_STATE_FIELDS:
+        if name not in values:
+            raise ValueError(f"{path} has no {name!r} field; the checkpoint is damaged: resume from another one")
+    for name, kind in {**_REQUIRED_STATE_FIELDS, **_OPTIONAL_STATE_FIELDS}.items():
+        value = values.get(name)
+        if value is None and name in _OPTIONAL_STATE_FIELDS:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise ValueError(
+                f"{path}: field {name!r} is {value!r}, expected {getattr(kind, '__name__', 'a number')}; the "
+                "checkpoint is damaged: resume from another one"
+            )
 
 
 @dataclass

@@ -3,14 +3,15 @@
 ``checkpoint-<step>/`` holds the model (``save_pretrained``), tokenizer files, ``optimizer.pt``,
 ``scheduler.pt``, ``rng_state.pth`` (python, numpy, cpu, cuda; ``rng_state_<rank>.pth`` under DDP),
 ``trainer_state.json`` and ``data_state.json`` (epoch and batches already consumed). The folder is
-built under a temporary name, fsynced, then renamed, so a kill during a save leaves the previous
-checkpoint as the newest complete one.
+built under a temporary name, fsynced, then renamed in steps that keep a complete copy of every
+saved step at any instant, so a kill during a save never loses a checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checkpoint import atomic_torch_save, atomic_write_text
+from ..checkpoint import CheckpointError, atomic_torch_save, atomic_write_text
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
 _CHECKPOINT_RE = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
@@ -44,7 +45,14 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
 
 
 def rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "cpu": torch.get_rng_state()}
+    """Every generator's state as tensors and plain containers, so it loads with ``weights_only=True``.
+
+    The keys and layout are transformers' (python's tuple, numpy's 5-tuple, torch's uint8 tensor);
+    only numpy's key array becomes a list, which ``np.random.set_state`` accepts as well.
+    """
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (str(kind), keys.tolist(), int(pos), int(has_gauss), float(cached))
+    state = {"python": random.getstate(), "numpy": numpy_state, "cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -87,44 +95,71 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_checkpoint(output_dir: str | os.PathLike, step: int, write_contents) -> Path:
-    """Call ``write_contents(tmp_folder)`` then move the folder to ``checkpoint-<step>`` atomically.
+    """Call ``write_contents(tmp_folder)`` then move the folder to ``checkpoint-<step>``, crash-safe.
 
-    POSIX ``rename`` replaces only an empty directory and Windows refuses to rename over any, so an
-    existing folder of the same step (a re-run after resume) is first moved aside, then removed.
+    The commit is three renames, each followed by a directory fsync, and a complete copy of the
+    step exists at every instant: ``.tmp-`` (being written) -> ``.ready-`` (complete: the rename is
+    the marker) -> existing ``checkpoint-<step>`` aside to ``.old-`` -> ``.ready-`` becomes
+    ``checkpoint-<step>``. POSIX ``rename`` replaces only an empty directory and Windows none, hence
+    the move aside. ``recover_interrupted_saves`` finishes or undoes any of these after a kill.
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    recover_interrupted_saves(out, step)
     final = out / f"{PREFIX_CHECKPOINT_DIR}-{step}"
-    tmp = out / f".tmp-{final.name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp, ready, old = (out / f".{kind}-{final.name}-{os.getpid()}" for kind in ("tmp", "ready", "old"))
     tmp.mkdir()
     try:
         write_contents(tmp)
         _fsync_dir(tmp)
-        old = None
-        if final.exists():
-            old = out / f".old-{final.name}-{os.getpid()}"
-            os.replace(final, old)
-        os.replace(tmp, final)
-        _fsync_dir(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _rename(tmp, ready, out)
+    if final.exists():
+        _rename(final, old, out)
+    _rename(ready, final, out)
+    shutil.rmtree(old, ignore_errors=True)
     return final
 
 
-def remove_stale_temporaries(output_dir: str | os.PathLike) -> list[Path]:
-    """Delete half-written folders a killed save left behind (never a complete checkpoint)."""
+def _rename(src: Path, dst: Path, parent: Path) -> None:
+    os.replace(src, dst)
+    _fsync_dir(parent)  # the rename itself must be on disk before the next step relies on it
+
+
+_INTERRUPTED_RE = re.compile(rf"^\.(tmp|ready|old)-({PREFIX_CHECKPOINT_DIR}-\d+)-\d+$")
+
+
+def recover_interrupted_saves(output_dir: str | os.PathLike, step: int | None = None) -> list[Path]:
+    """Finish or undo saves a kill interrupted; returns the half-written folders it deleted.
+
+    ``.tmp-`` folders are incomplete and deleted. ``.ready-`` (complete, newest) and ``.old-``
+    (the previous complete copy) are kept as ``checkpoint-<step>`` when that folder is missing,
+    ``.ready-`` first; otherwise they are redundant and removed. Never deletes the last complete copy.
+    """
     folder = Path(output_dir)
     if not folder.is_dir():
         return []
-    stale = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith((".tmp-checkpoint-", ".old-checkpoint-"))]
-    for p in stale:
-        shutil.rmtree(p, ignore_errors=True)
-    return stale
+    found: dict[str, dict[str, list[Path]]] = {}
+    for p in folder.iterdir():
+        m = _INTERRUPTED_RE.match(p.name)
+        if m and p.is_dir() and (step is None or m.group(2) == f"{PREFIX_CHECKPOINT_DIR}-{step}"):
+            found.setdefault(m.group(2), {"tmp": [], "ready": [], "old": []})[m.group(1)].append(p)
+    deleted = []
+    for name, kinds in found.items():
+        final = folder / name
+        complete = sorted(kinds["ready"], key=_mtime, reverse=True) + sorted(kinds["old"], key=_mtime, reverse=True)
+        if not final.exists() and complete:
+            _rename(complete.pop(0), final, folder)
+        for p in kinds["tmp"] + complete:
+            shutil.rmtree(p, ignore_errors=True)
+        deleted += kinds["tmp"]
+    return deleted
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
 
 
 def save_training_state(
@@ -149,9 +184,29 @@ def load_data_state(folder: Path) -> dict[str, int] | None:
 
 
 def load_torch(path: Path) -> Any:
-    # RNG states hold numpy arrays and python tuples, which weights_only refuses: these files are
-    # our own checkpoint's, read only when the user asks to resume from that folder.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """Read a resume file (optimizer, scheduler, scaler, RNG) without running code from it.
+
+    ``weights_only=True`` builds only tensors and plain containers. numpy's array constructors are
+    allowed too (they build arrays, never call anything else) because transformers writes numpy's
+    RNG state as an array: its checkpoints resume here as well.
+    """
+    try:
+        with torch.serialization.safe_globals(_numpy_array_globals()):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"refused to load {path}: it holds objects other than tensors and plain containers (a "
+            "pickle that could run code); nothing in it was run. If you wrote this checkpoint with an "
+            "older clearformer, resume from a newer checkpoint or delete the file to restart from the "
+            f"weights; if you did not write it, do not use this folder. Details: {str(err)[:300]}"
+        ) from err
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(f"cannot read {path}: truncated or corrupt file ({err})") from err
+
+
+def _numpy_array_globals() -> list:
+    core = getattr(np, "_core", None) or np.core  # numpy 2 renamed np.core to np._core
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
 
 def rotate_checkpoints(output_dir: str | os.PathLike, limit: int | None, best: str | None) -> list[Path]:

@@ -1,6 +1,8 @@
 """``Trainer.hyperparameter_search`` with optuna: each trial sets args, rebuilds the model with
 ``model_init``, trains, evaluates and reports one objective. A trial that raises is recorded as
 failed and the search goes on; ``best_run.hyperparameters`` holds the winner's values.
+As in transformers, ``run_summary`` is None for optuna; the whole study (every trial, its state
+and value) is ``trainer.hp_search_study``.
 """
 
 from __future__ import annotations
@@ -94,4 +96,5 @@ def run_hyperparameter_search(
     if not done:
         raise RuntimeError(f"all {n_trials} hyperparameter-search trials failed; see the warnings above")
     best = study.best_trial
-    return BestRun(str(best.number), best.value, best.params, study)
+    trainer.hp_search_study = study
+    return BestRun(str(best.number), best.value, best.params)

@@ -69,9 +69,10 @@ class Seq2SeqTrainer(Trainer):
             generated = torch.cat([generated, filler], dim=1)
         return generated
 
-    def _prediction_loop(self, dataset, prefix: str, description: str) -> PredictionOutput:
-        if not getattr(self.args, "predict_with_generate", False):
-            return super()._prediction_loop(dataset, prefix, description)
+    def _prediction_loop(self, dataset, prefix: str, description: str, loss_only: bool) -> PredictionOutput:
+        # Loss only (evaluate without compute_metrics): nothing reads generated text, so none is made.
+        if loss_only or not getattr(self.args, "predict_with_generate", False):
+            return super()._prediction_loop(dataset, prefix, description, loss_only)
         loader = self.get_eval_dataloader(dataset)
         self.model.to(self.device)
         self.model.eval()

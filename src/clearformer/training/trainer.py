@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -98,6 +99,7 @@ class Trainer:
         self.callback_handler = CallbackHandler([*reporters, *(callbacks or [])])
         self.scaler = None
         self.hp_search_backend = None
+        self.hp_search_study = None  # the optuna study of the last hyperparameter_search
         self._table_header_logged = False
         self._said: set[str] = set()  # messages logged once per Trainer (unused columns)
         self.control = self.callback_handler.call("on_init_end", self.args, self.state, self.control)
@@ -124,9 +126,13 @@ class Trainer:
     def _check_precision(self) -> None:
         kind = self.device.type
         if self.args.fp16 and kind == "cpu":
-            raise ValueError(
-                "fp16=True needs a CUDA or MPS device, but training runs on the CPU; use bf16=True "
-                "(CPU autocast) or neither"
+            # transformers 4.57 and 5.24 accept this and run in float32 (accelerate has no CPU fp16
+            # autocast, and CPU float16 matmuls are slow): the same here, said once.
+            warnings.warn(
+                "fp16=True has no effect on the CPU: training and evaluation run in float32, as in "
+                "transformers; use bf16=True for mixed precision on a CPU",
+                UserWarning,
+                stacklevel=3,
             )
         if self.args.bf16 and kind == "cuda" and not torch.cuda.is_bf16_supported():
             raise ValueError("bf16=True but this GPU has no bfloat16 support; use fp16=True instead")
@@ -136,7 +142,7 @@ class Trainer:
     def _autocast(self):
         if self.args.bf16:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        if self.args.fp16:
+        if self.args.fp16 and self.device.type != "cpu":
             return torch.autocast(self.device.type, dtype=torch.float16)
         return contextlib.nullcontext()
 
@@ -207,10 +213,11 @@ class Trainer:
         if kwargs:
             raise TypeError(f"train() got unexpected arguments {sorted(kwargs)}")
         a = self.args
-        resume = self._resolve_resume(resume_from_checkpoint or a.resume_from_checkpoint)
-        if dist_utils.is_main_process():
-            for stale in ckpt.remove_stale_temporaries(a.output_dir):
+        if dist_utils.is_main_process():  # first, so that a save finished here can be resumed from
+            for stale in ckpt.recover_interrupted_saves(a.output_dir):
                 logger.info("Removed %s, left by a save that was interrupted", stale)
+        dist_utils.barrier()
+        resume = self._resolve_resume(resume_from_checkpoint or a.resume_from_checkpoint)
         ckpt.set_seed(a.seed)
         if self.model_init is not None:
             self.model = self.call_model_init(trial)
@@ -270,6 +277,17 @@ class Trainer:
         steps_this_run = 0
         progress = self._progress_bar(max_steps, self.state.global_step)
         self._call("on_train_begin", model=self.model)
+        # Re-launching a finished run with resume_from_checkpoint=True must not step again (the
+        # reference trains one step past max_steps here).
+        if self.state.global_step >= max_steps:
+            logger.warning(
+                "Training already finished: %s is at step %d of max_steps %d; nothing to train (raise "
+                "max_steps or num_train_epochs to train further)",
+                resume,
+                self.state.global_step,
+                max_steps,
+            )
+            num_epochs = start_epoch
         for epoch in range(start_epoch, num_epochs):
             batches = du.epoch_batches(
                 len(train_set),
@@ -299,7 +317,7 @@ class Trainer:
                 self._call("on_step_end")
                 end_of_epoch = step_in_epoch + 1 == len(groups)
                 logged_loss, logged_step = self._maybe_log_save_evaluate(
-                    tr_loss, logged_loss, logged_step, epoch, step_in_epoch + 1, end_of_epoch
+                    tr_loss, logged_loss, logged_step, epoch, step_in_epoch + 1, end_of_epoch, max_steps
                 )
                 if self.control.should_training_stop or self.state.global_step >= max_steps:
                     break
@@ -361,8 +379,14 @@ class Trainer:
         self.lr_scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
 
-    def _maybe_log_save_evaluate(self, tr_loss, logged_loss, logged_step, epoch, steps_in_epoch, end_of_epoch):
+    def _maybe_log_save_evaluate(
+        self, tr_loss, logged_loss, logged_step, epoch, steps_in_epoch, end_of_epoch, max_steps
+    ):
         a, step = self.args, self.state.global_step
+        # The last step is evaluated and saved whatever the strategy's period, as transformers 5.24
+        # does (4.57 saves there too, and evaluates there with "epoch"): max_steps or a fractional
+        # num_train_epochs ending mid-epoch would otherwise leave the final model unscored and unsaved.
+        last = step >= max_steps
         due = _due(a.logging_strategy, a.logging_steps, step, end_of_epoch) or (a.logging_first_step and step == 1)
         if due or self.control.should_log:
             total = dist_utils.sum_scalar(tr_loss.item(), self.device)
@@ -370,11 +394,11 @@ class Trainer:
             self.log({"loss": round(loss, 4), "learning_rate": self.lr_scheduler.get_last_lr()[0]})
             logged_loss, logged_step = total, step
             self._last_train_loss = loss
-        if _due(a.eval_strategy, a.eval_steps, step, end_of_epoch) or self.control.should_evaluate:
+        if _due(a.eval_strategy, a.eval_steps, step, end_of_epoch, last) or self.control.should_evaluate:
             metrics = self.evaluate()
             self._update_best(metrics)
             self._log_table_row(metrics)
-        if _due(a.save_strategy, a.save_steps, step, end_of_epoch) or self.control.should_save:
+        if _due(a.save_strategy, a.save_steps, step, end_of_epoch, last) or self.control.should_save:
             self._save_checkpoint(epoch, steps_in_epoch)
         self.control.should_log = self.control.should_evaluate = self.control.should_save = False
         return logged_loss, logged_step
@@ -419,7 +443,10 @@ class Trainer:
         if dataset is None:
             raise ValueError("evaluate() needs an eval_dataset (pass one here or to the Trainer)")
         start = time.time()
-        out = self._prediction_loop(dataset, metric_key_prefix, "evaluation")
+        # Without compute_metrics nothing reads the logits, so none are gathered (as transformers
+        # does): a GPT-2 evaluation would otherwise hold batch x length x 50,257 floats per batch.
+        loss_only = self.compute_metrics is None or self.args.prediction_loss_only
+        out = self._prediction_loop(dataset, metric_key_prefix, "evaluation", loss_only)
         out.metrics.update(_speed(metric_key_prefix, start, len(dataset), self.args.per_device_eval_batch_size))
         if self.state.epoch is not None:
             out.metrics["epoch"] = self.state.epoch
@@ -429,19 +456,19 @@ class Trainer:
 
     def predict(self, test_dataset, ignore_keys=None, metric_key_prefix: str = "test") -> PredictionOutput:
         start = time.time()
-        out = self._prediction_loop(test_dataset, metric_key_prefix, "test")
+        out = self._prediction_loop(test_dataset, metric_key_prefix, "test", self.args.prediction_loss_only)
         out.metrics.update(_speed(metric_key_prefix, start, len(test_dataset), self.args.per_device_eval_batch_size))
         self._call("on_predict", metrics=out.metrics)
         return out
 
-    def _prediction_loop(self, dataset, prefix: str, description: str) -> PredictionOutput:
+    def _prediction_loop(self, dataset, prefix: str, description: str, loss_only: bool) -> PredictionOutput:
         loader = self.get_eval_dataloader(dataset)
         batches = loader.batch_sampler if isinstance(loader.batch_sampler, list) else []
         order = [i for batch in batches for i in batch]  # which row each prediction belongs to
         self.model.to(self.device)
         self.model.eval()
         label_names = self.args.label_names
-        preds, labels, loss_sum, n = [], [], 0.0, 0
+        preds, labels, loss_sum, n, with_loss = [], [], 0.0, 0, 0
         with torch.no_grad():
             for batch in loader:
                 batch = self._move(batch)
@@ -451,14 +478,15 @@ class Trainer:
                 size = next(v for v in batch.values() if isinstance(v, torch.Tensor)).shape[0]
                 if isinstance(outputs, dict) and outputs.get("loss") is not None:
                     loss_sum += outputs["loss"].item() * size
+                    with_loss += 1
                 n += size
-                if self.args.prediction_loss_only:
+                if loss_only:
                     continue
                 preds.append(du.to_numpy(_logits(outputs)))
                 if names:
                     found = tuple(batch[k] for k in names if k in batch)
                     labels.append(du.to_numpy(found[0] if len(found) == 1 else found))
-        parts = dist_utils.gather_objects((preds, labels, loss_sum, n, order))
+        parts = dist_utils.gather_objects((preds, labels, loss_sum, n, order, with_loss))
         predictions = du.concat_nested([p for part in parts for p in part[0]])
         label_ids = du.concat_nested([p for part in parts for p in part[1]]) if labels else None
         order = [i for part in parts for i in part[4]]
@@ -468,7 +496,8 @@ class Trainer:
         metrics: dict[str, float] = {}
         if self.compute_metrics is not None and label_ids is not None:
             metrics = dict(self.compute_metrics(EvalPrediction(predictions, label_ids)))
-        if total_loss or label_ids is not None or self.args.prediction_loss_only:
+        # No loss is reported for a model that returned none (unlabelled rows, loss-only evaluate).
+        if any(p[5] for p in parts) or label_ids is not None or self.args.prediction_loss_only:
             metrics["loss"] = total_loss / max(1, total_n)
         metrics = {k if k.startswith(f"{prefix}_") else f"{prefix}_{k}": _plain(v) for k, v in metrics.items()}
         return PredictionOutput(predictions, label_ids, metrics)
@@ -676,11 +705,11 @@ class Trainer:
         return run_hyperparameter_search(self, hp_space, compute_objective, n_trials, direction, backend, **kwargs)
 
 
-def _due(strategy: str, every: float | None, step: int, end_of_epoch: bool) -> bool:
+def _due(strategy: str, every: float | None, step: int, end_of_epoch: bool, last: bool = False) -> bool:
     if strategy == "epoch":
-        return end_of_epoch
+        return end_of_epoch or last
     if strategy == "steps" and every:
-        return step % int(every) == 0
+        return step % int(every) == 0 or last
     return False
 
 
