@@ -90,6 +90,7 @@ class PreTrainedModel(nn.Module):
         super().__init__()
         if not isinstance(config, PretrainedConfig):
             raise TypeError(f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(config)}")
+        config.validate()  # again: attributes may have been edited since; fail before allocating
         self.config = config
 
     # --- initialisation and tying ---------------------------------------------------------------

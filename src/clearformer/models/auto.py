@@ -109,9 +109,11 @@ class AutoConfig:
 
     @staticmethod
     def config_class_for(model_type: str | None, where: str = "") -> type[PretrainedConfig]:
-        if model_type not in CONFIG_MAPPING:
+        if not isinstance(model_type, str) or model_type not in CONFIG_MAPPING:
+            what = "no model_type" if model_type is None else f"unknown model_type {model_type!r}"
             raise ValueError(
-                f"unknown model_type {model_type!r}{where}; clearformer supports: {', '.join(sorted(CONFIG_MAPPING))}"
+                f"{what}{where}; clearformer supports model_type: {', '.join(sorted(CONFIG_MAPPING))} "
+                '(config.json names it as e.g. "model_type": "bert")'
             )
         return _import(CONFIG_MAPPING[model_type])
 

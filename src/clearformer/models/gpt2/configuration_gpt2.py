@@ -22,7 +22,7 @@ GPT2_PRESETS: dict[str, dict[str, int]] = {
 }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class GPT2Config(PretrainedConfig):
     model_type = "gpt2"
     attribute_map: ClassVar[dict[str, str]] = {
@@ -31,6 +31,13 @@ class GPT2Config(PretrainedConfig):
         "num_attention_heads": "n_head",
         "num_hidden_layers": "n_layer",
     }
+    # Layers may be 0 (an embeddings-only model); every width and table needs at least one row.
+    size_fields = {"vocab_size": 1, "n_positions": 1, "n_embd": 1, "n_layer": 0, "n_head": 1, "n_inner": 1}
+    layer_fields = ("n_layer",)
+    probability_fields = ("resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_first_dropout")
+    nonnegative_fields = ("layer_norm_epsilon", "initializer_range")
+    activation_fields = ("activation_function", "summary_activation")
+    head_splits = (("n_embd", "n_head"),)
 
     vocab_size: int = 50257  # 50,000 BPE merges + 256 bytes + <|endoftext|>
     n_positions: int = 1024  # learned positions: prompt + generated tokens may not exceed it
@@ -55,6 +62,17 @@ class GPT2Config(PretrainedConfig):
     bos_token_id: int | None = 50256
     eos_token_id: int | list[int] | None = 50256
     tie_word_embeddings: bool = True
+
+    def parameter_terms(self) -> list[tuple[str, int, tuple[str, ...]]]:
+        e = self.n_embd
+        inner = self.n_inner if self.n_inner is not None else 4 * e
+        layer = 4 * e * e + 4 * e + 2 * e * inner + inner + 5 * e  # attention, MLP, two LayerNorms
+        return [
+            ("the token embeddings", self.vocab_size * e, ("vocab_size", "n_embd")),
+            ("the position embeddings", self.n_positions * e, ("n_positions", "n_embd")),
+            ("the layers", self.n_layer * layer, ("n_layer", "n_embd", "n_inner")),
+            ("a task head", (self.num_labels + 2) * e, ("n_embd",)),
+        ]
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> GPT2Config:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from ..bert.configuration_bert import BertConfig
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class RobertaConfig(BertConfig):
     model_type = "roberta"
+    # The padding id is also the padding row of the position table (fairseq's position offset).
+    padding_tables = ("vocab_size", "max_position_embeddings")
 
     vocab_size: int = 50265
     # 514 rows = 512 tokens + the padding row + the unused row below padding_idx + 1 (fairseq).
