@@ -30,6 +30,7 @@ from ...nn.conv1d import Conv1D
 from ...nn.dropout import Dropout
 from ...nn.masks import causal_mask
 from ...nn.packed import linear as packed_or_plain_linear
+from ...utils.arguments import pick_kwargs
 from ..heads import causal_lm_loss, classification_loss, token_loss
 from .configuration_gpt2 import GPT2Config
 
@@ -176,6 +177,18 @@ class GPT2Block(nn.Module):
 class GPT2PreTrainedModel(PreTrainedModel):
     config_class = GPT2Config
     base_model_prefix = "transformer"
+    # What the heads' **kwargs hand to GPT2Model.
+    _forward_kwargs = (
+        "past_key_values",
+        "attention_mask",
+        "token_type_ids",
+        "position_ids",
+        "inputs_embeds",
+        "use_cache",
+        "output_attentions",
+        "output_hidden_states",
+        "cache",
+    )
     # Old checkpoints saved the causal-mask buffers (``attn.bias``, ``attn.masked_bias``); the
     # mask is rebuilt per forward here, so they are ignored.
     _keys_to_ignore_on_load_unexpected = [r"\.attn\.masked_bias$", r"\.attn\.bias$"]
@@ -302,24 +315,8 @@ class GPT2Model(GPT2PreTrainedModel):
         return result if _want_dict(self, return_dict) else result.to_tuple()
 
 
-_BASE_ARGS = (
-    "past_key_values",
-    "attention_mask",
-    "token_type_ids",
-    "position_ids",
-    "inputs_embeds",
-    "use_cache",
-    "output_attentions",
-    "output_hidden_states",
-    "cache",
-)
-
-
-def _base_kwargs(kwargs: dict) -> dict:
-    unknown = set(kwargs) - set(_BASE_ARGS)
-    if unknown:
-        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}; GPT-2 accepts {list(_BASE_ARGS)}")
-    return kwargs
+def _base_kwargs(model: PreTrainedModel, kwargs: dict) -> dict:
+    return pick_kwargs(model, kwargs, GPT2PreTrainedModel._forward_kwargs)
 
 
 class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
@@ -342,7 +339,7 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
 
     def forward(self, input_ids=None, labels=None, return_dict=None, logits_to_keep: int = 0, **kwargs):
         """``logits_to_keep=n`` projects only the last n positions (generation needs just one)."""
-        out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.transformer(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         hidden = out.last_hidden_state
         logits = packed_or_plain_linear(self.lm_head, hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
         result = CausalLMOutputWithCrossAttentions(
@@ -377,7 +374,7 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.transformer(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.score(out.last_hidden_state)  # (B, L, num_labels)
         batch = logits.shape[0]
         if self.config.pad_token_id is None and batch != 1:
@@ -411,7 +408,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.transformer(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.classifier(self.dropout(out.last_hidden_state))
         loss = token_loss(logits, labels)
         result = TokenClassifierOutput(
@@ -464,7 +461,7 @@ class GPT2DoubleHeadsModel(GenerationMixin, GPT2PreTrainedModel):
         shape = input_ids.shape if input_ids is not None else kwargs["inputs_embeds"].shape[:-1]
         flat = {
             k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and v.dim() > 2 else v)
-            for k, v in _base_kwargs(kwargs).items()
+            for k, v in _base_kwargs(self, kwargs).items()
         }
         ids = input_ids.flatten(0, 1) if input_ids is not None and input_ids.dim() > 2 else input_ids
         out = self.transformer(ids, **flat, return_dict=True)
