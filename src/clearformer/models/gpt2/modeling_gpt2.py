@@ -99,6 +99,7 @@ class GPT2Attention(nn.Module):
         mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         output_attentions: bool = False,
+        blind_queries: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         q, k, v = self.c_attn(hidden_states).split(self.embed_dim, dim=2)
         q = split_heads(q, self.num_heads)  # (B, H, Lq, D)
@@ -118,6 +119,8 @@ class GPT2Attention(nn.Module):
                 need_weights=output_attentions,
                 implementation=self.config._attn_implementation,
             )
+        if blind_queries is not None:
+            context = context.masked_fill(blind_queries, 0.0)
         out = self.c_proj(merge_heads(context))
         return (self.resid_dropout(out) if self.training else out), weights
 
@@ -167,8 +170,9 @@ class GPT2Block(nn.Module):
         mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         output_attentions: bool = False,
+        blind_queries: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attn_out, weights = self.attn(self.ln_1(hidden_states), mask, cache, output_attentions)
+        attn_out, weights = self.attn(self.ln_1(hidden_states), mask, cache, output_attentions, blind_queries)
         hidden_states = hidden_states + attn_out
         hidden_states = hidden_states + self.mlp(self.ln_2(hidden_states))
         return hidden_states, weights
@@ -289,6 +293,7 @@ class GPT2Model(GPT2PreTrainedModel):
         # One new token with no padding may attend to everything cached: no mask at all.
         if length > 1 or attention_mask is not None:
             mask = causal_mask(length, past + length, hidden_states.dtype, attention_mask, hidden_states.device)
+        blind = _blind_queries(attention_mask, past, length) if cfg._attn_implementation == "sdpa" else None
 
         all_hidden = [] if output_hidden else None
         all_attn = [] if output_attentions else None
@@ -297,10 +302,10 @@ class GPT2Model(GPT2PreTrainedModel):
                 all_hidden.append(hidden_states)
             if self.gradient_checkpointing and self.training:
                 hidden_states, weights = torch.utils.checkpoint.checkpoint(
-                    block, hidden_states, mask, None, output_attentions, use_reentrant=False
+                    block, hidden_states, mask, None, output_attentions, blind, use_reentrant=False
                 )
             else:
-                hidden_states, weights = block(hidden_states, mask, cache, output_attentions)
+                hidden_states, weights = block(hidden_states, mask, cache, output_attentions, blind)
             if all_attn is not None:
                 all_attn.append(weights)
         hidden_states = self.ln_f(hidden_states)
@@ -313,6 +318,24 @@ class GPT2Model(GPT2PreTrainedModel):
             attentions=tuple(all_attn) if all_attn is not None else None,
         )
         return result if _want_dict(self, return_dict) else result.to_tuple()
+
+
+def _blind_queries(attention_mask: torch.Tensor | None, past: int, length: int) -> torch.Tensor | None:
+    """(B, 1, Lq, 1) True for queries that may attend to no key (left padding before the first
+    real token); None when there are none.
+
+    transformers 5.24's default (SDPA) path hands torch a boolean mask, and torch >= 2.5 returns a
+    zero context for a query with every key masked; its eager path, like ours, spreads the
+    attention over the masked keys instead. Those rows only reach the output through padded
+    positions, but a loss over labels that include them sees the difference (~1e-3), so the SDPA
+    setting reproduces the zero.
+    """
+    if attention_mask is None or torch.compiler.is_compiling():
+        return None
+    seen_real = attention_mask.cumsum(-1)[:, past : past + length] > 0  # (B, Lq)
+    if bool(seen_real.all()):
+        return None
+    return ~seen_real[:, None, :, None]
 
 
 def _base_kwargs(model: PreTrainedModel, kwargs: dict) -> dict:
