@@ -57,3 +57,17 @@ def test_paper_transformer_suggests_the_close_name():
     mask = torch.ones(1, 1, 3, dtype=torch.bool)
     with pytest.raises(TypeError, match=r"'tgt_msk' \(did you mean tgt_mask\?\)"):
         model(src, src, src_mask=mask, tgt_msk=mask)
+
+
+def test_a_forward_replaced_on_the_instance_is_not_second_guessed():
+    model = BertForSequenceClassification(
+        BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=37, vocab_size=50)
+    ).eval()
+    original = model.forward
+
+    def wrapped(*args, **kwargs):
+        return original(*args, **kwargs)
+
+    model.forward = wrapped
+    with torch.no_grad():
+        model(input_ids=torch.tensor([[5, 6, 7]]), attention_mask=torch.ones(1, 3, dtype=torch.long))
