@@ -20,6 +20,7 @@ from . import checkpoint
 from .configuration_utils import PretrainedConfig
 from .hub import resolve_pretrained_dir
 from .lazy_init import init_missing, skip_random_init
+from .utils.arguments import ChecksForwardKwargs
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def _assignable(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, t
     return out
 
 
-class PreTrainedModel(nn.Module):
+class PreTrainedModel(ChecksForwardKwargs, nn.Module):
     """Base of every model. Subclasses set the class tables below (HF's names, so readers know them)."""
 
     config_class: ClassVar[type[PretrainedConfig]] = PretrainedConfig
@@ -85,6 +86,9 @@ class PreTrainedModel(nn.Module):
     _keys_to_ignore_on_load_unexpected: ClassVar[list[str]] = []
     # Regexes of keys that may be missing and are then initialised and reported (not an error).
     _keys_initialized_when_missing: ClassVar[list[str]] = []
+    # Names a ``forward(..., **kwargs)`` passes on (to the base model); any other keyword is an
+    # error (utils/arguments.py). None: the class does not say, so its ``**kwargs`` are not checked.
+    _forward_kwargs: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
@@ -113,6 +117,97 @@ class PreTrainedModel(nn.Module):
         elif isinstance(module, nn.LayerNorm):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
+
+    def init_weights(self) -> None:
+        """The older name of ``post_init`` (chapter 3's classes call it): prune, initialise, tie.
+
+        It goes through ``self._init_weights``, so a subclass's own rule is the one applied.
+        """
+        pruned = getattr(self.config, "pruned_heads", None)
+        if pruned:
+            self.prune_heads(pruned)
+        self.post_init()
+
+    # Checkpoints written by TensorFlow are not read (DESIGN: safetensors and torch files only); the
+    # attribute exists because chapter 3's BertPreTrainedModel sets it.
+    load_tf_weights: ClassVar[Any] = None
+
+    def prune_heads(self, heads_to_prune: dict[int, list[int]]) -> None:
+        """Remove attention heads: ``{layer: [head, ...]}``; the model's ``_prune_heads`` does the work."""
+        if not hasattr(self.base_model, "_prune_heads"):
+            raise NotImplementedError(
+                f"{type(self).__name__} has no _prune_heads method; head pruning is available for "
+                "models whose base class defines it (the course's own BertModel does)"
+            )
+        # Recorded on the config (as transformers does) so a saved, pruned model says what it lacks.
+        record = dict(getattr(self.config, "pruned_heads", None) or {})
+        for layer, heads in heads_to_prune.items():
+            record[layer] = sorted(set(record.get(layer, [])) | set(heads))
+        self.config.pruned_heads = record
+        self.base_model._prune_heads(heads_to_prune)
+
+    # --- masks in the pre-4.40 style (additive, broadcastable), as chapter 3 calls them ---------
+    def get_extended_attention_mask(
+        self,
+        attention_mask: torch.Tensor,
+        input_shape: tuple[int, ...],
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """1/0 mask -> additive (batch, 1, [q,] k) mask: 0 where attended, dtype's min where not.
+
+        A (batch, k) mask of a decoder (``config.is_decoder``) also hides future positions. The
+        minimum of the dtype, not -10000 as in the course's printout, is what transformers 4.57
+        uses (tests/models/test_model_base_helpers.py compares the two).
+        """
+        dtype = self.dtype if dtype is None else dtype
+        if attention_mask.dim() == 3:
+            extended = attention_mask[:, None, :, :]
+        elif attention_mask.dim() == 2 and getattr(self.config, "is_decoder", False):
+            batch, length = input_shape
+            past = attention_mask.shape[1] - length
+            seen = torch.arange(attention_mask.shape[1], device=attention_mask.device)
+            now = torch.arange(length, device=attention_mask.device) + past
+            causal = (seen[None, :] <= now[:, None]).to(attention_mask.dtype)  # (q, k)
+            extended = causal[None, None] * attention_mask[:, None, None, :]
+        elif attention_mask.dim() == 2:
+            extended = attention_mask[:, None, None, :]
+        else:
+            raise ValueError(
+                f"attention_mask must be (batch, seq_len) or (batch, q_len, k_len), got shape "
+                f"{tuple(attention_mask.shape)} for input of shape {tuple(input_shape)}"
+            )
+        extended = extended.to(dtype)
+        return (1.0 - extended) * torch.finfo(dtype).min
+
+    def invert_attention_mask(self, encoder_attention_mask: torch.Tensor) -> torch.Tensor:
+        """Encoder 1/0 mask (batch, k) or (batch, q, k) -> additive mask for cross-attention."""
+        if encoder_attention_mask.dim() not in (2, 3):
+            raise ValueError(
+                f"encoder_attention_mask must be (batch, seq_len) or (batch, q_len, k_len), got shape "
+                f"{tuple(encoder_attention_mask.shape)}"
+            )
+        extended = encoder_attention_mask[:, None] if encoder_attention_mask.dim() == 3 else encoder_attention_mask
+        extended = extended[:, None, None, :] if encoder_attention_mask.dim() == 2 else extended
+        extended = extended.to(self.dtype)
+        return (1.0 - extended) * torch.finfo(self.dtype).min
+
+    def get_head_mask(
+        self, head_mask: torch.Tensor | None, num_hidden_layers: int, is_attention_chunked: bool = False
+    ) -> torch.Tensor | list[None]:
+        """(H,) or (L, H) keep-mask -> (L, 1, H, 1, 1) multipliers in the model's dtype; None -> [None] * L."""
+        if head_mask is None:
+            return [None] * num_hidden_layers
+        if head_mask.dim() == 1:
+            head_mask = head_mask[None, None, :, None, None].expand(num_hidden_layers, -1, -1, -1, -1)
+        elif head_mask.dim() == 2:
+            head_mask = head_mask[:, None, :, None, None]
+        else:
+            raise ValueError(f"head_mask must be (num_heads,) or (num_layers, num_heads), got {tuple(head_mask.shape)}")
+        if head_mask.shape[0] != num_hidden_layers:
+            raise ValueError(f"head_mask has {head_mask.shape[0]} layers but the model has {num_hidden_layers}")
+        head_mask = head_mask.to(self.dtype)
+        return head_mask.unsqueeze(-1) if is_attention_chunked else head_mask
 
     @property
     def base_model(self) -> nn.Module:

@@ -9,13 +9,18 @@ tests/models/test_bert_parity.py at 1e-5 in fp32.
 from __future__ import annotations
 
 import math
+import warnings  # noqa: F401 - chapter 3 reads it through import *
+from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss  # noqa: F401 - chapter 3's losses
+from torch.torch_version import TorchVersion
 from torch.utils.checkpoint import checkpoint
 
-from ...activations import get_activation
+from ...activations import ACT2FN, get_activation  # noqa: F401 - ACT2FN: chapter 3
+from ...file_utils import *  # noqa: F403 - chapter 3 decorates its classes with these
 from ...generation.utils import GenerationMixin
 from ...modeling_outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
@@ -33,6 +38,9 @@ from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, EncoderDecoderCache, as_cache
 from ...nn.masks import causal_mask, padding_mask, padding_mask_or_none
+from ...pytorch_utils import *  # noqa: F403 - chapter 3's chunking and pruning helpers
+from ...utils import logging
+from ...utils.arguments import pick_kwargs
 from ..heads import (
     causal_lm_loss,
     classification_loss,
@@ -43,6 +51,39 @@ from ..heads import (
     want_dict,
 )
 from .configuration_bert import BertConfig
+
+logger = logging.get_logger(__name__)
+
+# --- names chapter 3 of the course reads after ``from ...modeling_bert import *`` ---------------
+# Its own BertEmbeddings ... BertForSequenceClassification are written against this module's
+# namespace: the loss classes, ACT2FN, the pruning and chunking helpers, the output classes, the
+# docstring decorators and constants below, ``logger``, ``version`` and ``warnings``.
+_CHECKPOINT_FOR_DOC = "bert-base-uncased"
+_CONFIG_FOR_DOC = "BertConfig"
+_TOKENIZER_FOR_DOC = "BertTokenizer"
+BERT_START_DOCSTRING = """
+    A BERT model (Devlin et al. 2018); ``config`` is a BertConfig, weights load with ``from_pretrained``.
+"""
+BERT_INPUTS_DOCSTRING = """
+    Args:
+        input_ids (``torch.LongTensor`` of shape ``({0})``): token ids from the tokenizer.
+        attention_mask (``torch.LongTensor`` of shape ``({0})``, optional): 1 for tokens, 0 for padding.
+        token_type_ids (``torch.LongTensor`` of shape ``({0})``, optional): segment A (0) or B (1).
+"""
+
+
+# ``version.parse(torch.__version__) > version.parse("1.6.0")`` without a dependency on packaging:
+# torch's own version string type compares the way packaging's Version does.
+version = SimpleNamespace(parse=TorchVersion)
+
+
+def load_tf_weights_in_bert(model: nn.Module, config: BertConfig, tf_checkpoint_path: str) -> nn.Module:
+    """Refused: clearformer reads safetensors and PyTorch files only (no TensorFlow dependency)."""
+    raise NotImplementedError(
+        f"cannot read the TensorFlow checkpoint {tf_checkpoint_path!r}: clearformer loads safetensors and "
+        "PyTorch weights only; convert it with transformers' convert_bert_original_tf_checkpoint_to_pytorch "
+        "script and load the resulting folder with from_pretrained"
+    )
 
 
 class BertEmbeddings(nn.Module):
@@ -338,7 +379,19 @@ class BertPooler(nn.Module):
 class BertPreTrainedModel(PreTrainedModel):
     config_class = BertConfig
     base_model_prefix = "bert"
-    # Older checkpoints saved the position_ids buffer; it is rebuilt, not loaded.
+    # What the heads' **kwargs hand to BertModel (defined with the heads below).
+    _forward_kwargs = (
+        "attention_mask",
+        "token_type_ids",
+        "position_ids",
+        "head_mask",
+        "inputs_embeds",
+        "output_attentions",
+        "output_hidden_states",
+    )
+    # Older checkpoints saved the position_ids buffer; it is rebuilt, not loaded. A hand-written
+    # BertEmbeddings (chapter 3) registers it as a saved buffer, so a checkpoint may lack it too.
+    _keys_to_ignore_on_load_missing = [r"embeddings\.position_ids$"]
     _keys_to_ignore_on_load_unexpected = [r"embeddings\.position_ids$", r"embeddings\.token_type_ids$"]
     _keys_initialized_when_missing = [r"(^|\.)pooler\."]
 
@@ -501,19 +554,11 @@ class BertPreTrainingHeads(nn.Module):
         return self.predictions(sequence_output), self.seq_relationship(pooled_output)
 
 
-_BASE_ARGS = (
-    "attention_mask",
-    "token_type_ids",
-    "position_ids",
-    "head_mask",
-    "inputs_embeds",
-    "output_attentions",
-    "output_hidden_states",
-)
+_BASE_ARGS = BertPreTrainedModel._forward_kwargs
 
 
-def _base_kwargs(kwargs: dict) -> dict:
-    return {k: kwargs.get(k) for k in _BASE_ARGS}
+def _base_kwargs(model: PreTrainedModel, kwargs: dict) -> dict:
+    return pick_kwargs(model, kwargs, _BASE_ARGS)
 
 
 class _MLMTied(BertPreTrainedModel):
@@ -546,7 +591,7 @@ class BertForPreTraining(_MLMTied):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, next_sentence_label=None, return_dict=None, **kwargs):
-        out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.bert(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         scores, nsp = self.cls(out.last_hidden_state, out.pooler_output)
         loss = None
         if labels is not None and next_sentence_label is not None:
@@ -575,7 +620,7 @@ class BertForMaskedLM(_MLMTied):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.bert(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.cls(out.last_hidden_state)
         result = MaskedLMOutput(
             loss=token_loss(logits, labels),
@@ -615,7 +660,7 @@ class BertLMHeadModel(GenerationMixin, _MLMTied):
     ):
         out = self.bert(
             input_ids,
-            **_base_kwargs(kwargs),
+            **_base_kwargs(self, kwargs),
             encoder_hidden_states=encoder_hidden_states,
             encoder_attention_mask=encoder_attention_mask,
             past_key_values=past_key_values,
@@ -639,6 +684,7 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
     """Label 0: sentence B follows A; label 1: B is a random sentence."""
 
     _keys_to_ignore_on_load_unexpected = [*BertPreTrainedModel._keys_to_ignore_on_load_unexpected, r"cls\.predictions"]
+    _forward_kwargs = (*BertPreTrainedModel._forward_kwargs, "next_sentence_label")
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -652,7 +698,7 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
 
             warnings.warn("next_sentence_label is deprecated; pass labels=", FutureWarning, stacklevel=2)
             labels = kwargs.pop("next_sentence_label")
-        out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.bert(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.cls(out.pooler_output)
         loss = F.cross_entropy(logits.view(-1, 2), labels.view(-1)) if labels is not None else None
         result = NextSentencePredictorOutput(
@@ -673,7 +719,7 @@ class BertForSequenceClassification(BertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.bert(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.classifier(self.dropout(out.pooler_output))
         loss = classification_loss(self.config, logits, labels)
         result = SequenceClassifierOutput(
@@ -693,7 +739,7 @@ class BertForMultipleChoice(BertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        num_choices, flat_ids, flat = flatten_choices(input_ids, _base_kwargs(kwargs))
+        num_choices, flat_ids, flat = flatten_choices(input_ids, _base_kwargs(self, kwargs))
         out = self.bert(flat_ids, **flat, return_dict=True)
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)
         loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
@@ -715,7 +761,7 @@ class BertForTokenClassification(BertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.bert(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.classifier(self.dropout(out.last_hidden_state))
         result = TokenClassifierOutput(
             loss=token_loss(logits, labels), logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
@@ -736,7 +782,7 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, start_positions=None, end_positions=None, return_dict=None, **kwargs):
-        out = self.bert(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.bert(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         start_logits, end_logits = self.qa_outputs(out.last_hidden_state).split(1, dim=-1)
         start_logits, end_logits = start_logits.squeeze(-1), end_logits.squeeze(-1)
         result = QuestionAnsweringModelOutput(

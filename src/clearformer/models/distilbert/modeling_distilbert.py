@@ -24,6 +24,7 @@ from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.masks import padding_mask_or_none
 from ...nn.positional import sinusoidal_table
+from ...utils.arguments import pick_kwargs
 from ..heads import classification_loss, expand_head_mask, flatten_choices, qa_loss, token_loss, want_dict
 from .configuration_distilbert import DistilBertConfig
 
@@ -140,6 +141,15 @@ class DistilBertPreTrainedModel(PreTrainedModel):
     config_class = DistilBertConfig
     base_model_prefix = "distilbert"
     _keys_to_ignore_on_load_unexpected = [r"embeddings\.position_ids$"]
+    # What the heads' **kwargs hand to DistilBertModel.
+    _forward_kwargs = (
+        "attention_mask",
+        "head_mask",
+        "inputs_embeds",
+        "position_ids",
+        "output_attentions",
+        "output_hidden_states",
+    )
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
@@ -196,18 +206,11 @@ class DistilBertModel(DistilBertPreTrainedModel):
         return out if want_dict(self, return_dict) else out.to_tuple()
 
 
-_BASE_ARGS = (
-    "attention_mask",
-    "head_mask",
-    "inputs_embeds",
-    "position_ids",
-    "output_attentions",
-    "output_hidden_states",
-)
+_BASE_ARGS = DistilBertPreTrainedModel._forward_kwargs
 
 
 def _run_base(model, input_ids, kwargs):
-    return model.distilbert(input_ids, **{k: kwargs.get(k) for k in _BASE_ARGS}, return_dict=True)
+    return model.distilbert(input_ids, **pick_kwargs(model, kwargs, _BASE_ARGS), return_dict=True)
 
 
 class DistilBertForMaskedLM(DistilBertPreTrainedModel):

@@ -29,6 +29,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, DynamicCache, as_cache
 from ...nn.conv1d import Conv1D
 from ...nn.masks import causal_mask
+from ...utils.arguments import pick_kwargs
 from ..heads import causal_lm_loss, classification_loss, token_loss
 from .configuration_gpt2 import GPT2Config
 
@@ -97,6 +98,7 @@ class GPT2Attention(nn.Module):
         mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         output_attentions: bool = False,
+        blind_queries: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         q, k, v = self.c_attn(hidden_states).split(self.embed_dim, dim=2)
         q = split_heads(q, self.num_heads)  # (B, H, Lq, D)
@@ -116,6 +118,8 @@ class GPT2Attention(nn.Module):
                 need_weights=output_attentions,
                 implementation=self.config._attn_implementation,
             )
+        if blind_queries is not None:
+            context = context.masked_fill(blind_queries, 0.0)
         out = self.c_proj(merge_heads(context))
         return (self.resid_dropout(out) if self.training else out), weights
 
@@ -157,8 +161,9 @@ class GPT2Block(nn.Module):
         mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         output_attentions: bool = False,
+        blind_queries: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attn_out, weights = self.attn(self.ln_1(hidden_states), mask, cache, output_attentions)
+        attn_out, weights = self.attn(self.ln_1(hidden_states), mask, cache, output_attentions, blind_queries)
         hidden_states = hidden_states + attn_out
         hidden_states = hidden_states + self.mlp(self.ln_2(hidden_states))
         return hidden_states, weights
@@ -167,6 +172,18 @@ class GPT2Block(nn.Module):
 class GPT2PreTrainedModel(PreTrainedModel):
     config_class = GPT2Config
     base_model_prefix = "transformer"
+    # What the heads' **kwargs hand to GPT2Model.
+    _forward_kwargs = (
+        "past_key_values",
+        "attention_mask",
+        "token_type_ids",
+        "position_ids",
+        "inputs_embeds",
+        "use_cache",
+        "output_attentions",
+        "output_hidden_states",
+        "cache",
+    )
     # Old checkpoints saved the causal-mask buffers (``attn.bias``, ``attn.masked_bias``); the
     # mask is rebuilt per forward here, so they are ignored.
     _keys_to_ignore_on_load_unexpected = [r"\.attn\.masked_bias$", r"\.attn\.bias$"]
@@ -265,6 +282,7 @@ class GPT2Model(GPT2PreTrainedModel):
         # One new token with no padding may attend to everything cached: no mask at all.
         if length > 1 or attention_mask is not None:
             mask = causal_mask(length, past + length, hidden_states.dtype, attention_mask, hidden_states.device)
+        blind = _blind_queries(attention_mask, past, length) if cfg._attn_implementation == "sdpa" else None
 
         all_hidden = [] if output_hidden else None
         all_attn = [] if output_attentions else None
@@ -273,10 +291,10 @@ class GPT2Model(GPT2PreTrainedModel):
                 all_hidden.append(hidden_states)
             if self.gradient_checkpointing and self.training:
                 hidden_states, weights = torch.utils.checkpoint.checkpoint(
-                    block, hidden_states, mask, None, output_attentions, use_reentrant=False
+                    block, hidden_states, mask, None, output_attentions, blind, use_reentrant=False
                 )
             else:
-                hidden_states, weights = block(hidden_states, mask, cache, output_attentions)
+                hidden_states, weights = block(hidden_states, mask, cache, output_attentions, blind)
             if all_attn is not None:
                 all_attn.append(weights)
         hidden_states = self.ln_f(hidden_states)
@@ -291,24 +309,26 @@ class GPT2Model(GPT2PreTrainedModel):
         return result if _want_dict(self, return_dict) else result.to_tuple()
 
 
-_BASE_ARGS = (
-    "past_key_values",
-    "attention_mask",
-    "token_type_ids",
-    "position_ids",
-    "inputs_embeds",
-    "use_cache",
-    "output_attentions",
-    "output_hidden_states",
-    "cache",
-)
+def _blind_queries(attention_mask: torch.Tensor | None, past: int, length: int) -> torch.Tensor | None:
+    """(B, 1, Lq, 1) True for queries that may attend to no key (left padding before the first
+    real token); None when there are none.
+
+    transformers 5.24's default (SDPA) path hands torch a boolean mask, and torch >= 2.5 returns a
+    zero context for a query with every key masked; its eager path, like ours, spreads the
+    attention over the masked keys instead. Those rows only reach the output through padded
+    positions, but a loss over labels that include them sees the difference (~1e-3), so the SDPA
+    setting reproduces the zero.
+    """
+    if attention_mask is None or torch.compiler.is_compiling():
+        return None
+    seen_real = attention_mask.cumsum(-1)[:, past : past + length] > 0  # (B, Lq)
+    if bool(seen_real.all()):
+        return None
+    return ~seen_real[:, None, :, None]
 
 
-def _base_kwargs(kwargs: dict) -> dict:
-    unknown = set(kwargs) - set(_BASE_ARGS)
-    if unknown:
-        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}; GPT-2 accepts {list(_BASE_ARGS)}")
-    return kwargs
+def _base_kwargs(model: PreTrainedModel, kwargs: dict) -> dict:
+    return pick_kwargs(model, kwargs, GPT2PreTrainedModel._forward_kwargs)
 
 
 class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
@@ -331,7 +351,7 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
 
     def forward(self, input_ids=None, labels=None, return_dict=None, logits_to_keep: int = 0, **kwargs):
         """``logits_to_keep=n`` projects only the last n positions (generation needs just one)."""
-        out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.transformer(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         hidden = out.last_hidden_state
         logits = self.lm_head(hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
         result = CausalLMOutputWithCrossAttentions(
@@ -366,7 +386,7 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.transformer(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.score(out.last_hidden_state)  # (B, L, num_labels)
         batch = logits.shape[0]
         if self.config.pad_token_id is None and batch != 1:
@@ -400,7 +420,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, labels=None, return_dict=None, **kwargs):
-        out = self.transformer(input_ids, **_base_kwargs(kwargs), return_dict=True)
+        out = self.transformer(input_ids, **_base_kwargs(self, kwargs), return_dict=True)
         logits = self.classifier(self.dropout(out.last_hidden_state))
         loss = token_loss(logits, labels)
         result = TokenClassifierOutput(
@@ -453,7 +473,7 @@ class GPT2DoubleHeadsModel(GenerationMixin, GPT2PreTrainedModel):
         shape = input_ids.shape if input_ids is not None else kwargs["inputs_embeds"].shape[:-1]
         flat = {
             k: (v.flatten(0, 1) if isinstance(v, torch.Tensor) and v.dim() > 2 else v)
-            for k, v in _base_kwargs(kwargs).items()
+            for k, v in _base_kwargs(self, kwargs).items()
         }
         ids = input_ids.flatten(0, 1) if input_ids is not None and input_ids.dim() > 2 else input_ids
         out = self.transformer(ids, **flat, return_dict=True)

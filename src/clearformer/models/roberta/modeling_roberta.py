@@ -19,6 +19,7 @@ from ...modeling_outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from ...utils.arguments import pick_kwargs
 from ..bert.modeling_bert import BertEmbeddings, BertModel, BertPreTrainedModel
 from ..heads import causal_lm_loss, classification_loss, flatten_choices, qa_loss, token_loss, want_dict
 from .configuration_roberta import RobertaConfig
@@ -103,7 +104,7 @@ _BASE_ARGS = (
 
 
 def _run_base(model, input_ids, kwargs, **extra):
-    return model.roberta(input_ids, **{k: kwargs.get(k) for k in _BASE_ARGS}, **extra, return_dict=True)
+    return model.roberta(input_ids, **pick_kwargs(model, kwargs, _BASE_ARGS), **extra, return_dict=True)
 
 
 class _LMTied(RobertaPreTrainedModel):

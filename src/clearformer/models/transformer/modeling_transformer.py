@@ -20,6 +20,7 @@ from torch import nn
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.masks import to_additive
 from ...nn.positional import sinusoidal_table
+from ...utils.arguments import ChecksForwardKwargs
 
 
 def clones(module: nn.Module, n: int) -> nn.ModuleList:
@@ -206,7 +207,7 @@ class Generator(nn.Module):
         return F.log_softmax(self.proj(x), dim=-1)
 
 
-class EncoderDecoder(nn.Module):
+class EncoderDecoder(ChecksForwardKwargs, nn.Module):
     """The whole model: ``encode(src)`` once, ``decode(memory, ..., tgt)`` per step, ``generator`` on top."""
 
     def __init__(self, encoder, decoder, src_embed, tgt_embed, generator) -> None:

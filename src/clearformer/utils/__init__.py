@@ -1,0 +1,1 @@
+"""Utilities under transformers' import paths (``from clearformer.utils import logging``)."""
