@@ -21,7 +21,7 @@ def _default_mode() -> int:
 
 def _write(path: Path, fill) -> None:
     # imported here: checkpoint pulls in torch, which tokenizing never needs
-    from ..checkpoint import _atomic_write
+    from ..checkpoint_save import _atomic_write
 
     mode = path.stat().st_mode & 0o777 if path.is_file() else _default_mode()
 
