@@ -16,7 +16,7 @@ _EXPORTS: dict[str, list[str]] = {
     "modeling_utils": ["PreTrainedModel"],
     "inference": ["optimize_for_inference", "restore_for_training"],
     "modeling_outputs": ["ModelOutput"],
-    "checkpoint": ["CheckpointError"],
+    "weight_files": ["CheckpointError"],
     "activations": ["ACT2FN", "get_activation"],
     "nn.cache": ["Cache", "DynamicCache", "EncoderDecoderCache", "StaticCache"],
     "models.auto": [

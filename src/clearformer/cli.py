@@ -17,13 +17,13 @@ def _convert(args: argparse.Namespace) -> int:
     """Rewrite a model folder's weights as safetensors (e.g. an old pytorch_model.bin)."""
     from pathlib import Path
 
-    from . import checkpoint
+    from . import weight_files
     from .hub import resolve_pretrained_dir
 
     src = resolve_pretrained_dir(args.model)
-    state = checkpoint.read_state_dict(src)
+    state = weight_files.read_state_dict(src)
     out = Path(args.output or src)
-    written = checkpoint.write_state_dict(state, out, safe_serialization=True, max_shard_size=args.max_shard_size)
+    written = weight_files.write_state_dict(state, out, safe_serialization=True, max_shard_size=args.max_shard_size)
     if out != src:
         import shutil
 

@@ -366,7 +366,7 @@ class PretrainedConfig:
         return (config, unused) if return_unused_kwargs else config
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> None:
-        from .checkpoint import atomic_write_text
+        from .weight_files import atomic_write_text
 
         folder = Path(save_directory)
         if folder.is_file():

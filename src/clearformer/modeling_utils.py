@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from . import checkpoint
+from . import weight_files as checkpoint  # issue 17: drop the alias once the from_pretrained rework is merged
 from .configuration_utils import PretrainedConfig
 from .hub import resolve_pretrained_dir
 from .lazy_init import init_missing, skip_random_init

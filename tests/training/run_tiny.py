@@ -19,7 +19,7 @@ from clearformer.training import (  # noqa: E402
     Trainer,
     TrainerCallback,
     TrainingArguments,
-    checkpointing,  # noqa: E402
+    trainer_checkpoints,  # noqa: E402
 )
 
 
@@ -34,7 +34,7 @@ class KillAt(TrainerCallback):
 
 def kill_on_nth_save(n: int) -> None:
     """SIGKILL in the middle of writing the n-th checkpoint (after the model, before the optimizer)."""
-    real = checkpointing.save_training_state
+    real = trainer_checkpoints.save_training_state
     calls = {"n": 0}
 
     def dying(*args, **kwargs):
@@ -43,7 +43,7 @@ def kill_on_nth_save(n: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)
 
-    checkpointing.save_training_state = dying
+    trainer_checkpoints.save_training_state = dying
 
 
 def main() -> None:

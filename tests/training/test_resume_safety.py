@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from clearformer.checkpoint import CheckpointError
-from clearformer.training import Trainer, TrainingArguments, checkpointing
+from clearformer.training import Trainer, TrainingArguments, trainer_checkpoints
 from clearformer.training.callbacks import TrainerState
+from clearformer.weight_files import CheckpointError
 
 from .tiny import tiny_model, tiny_rows
 
@@ -65,7 +65,7 @@ def test_every_resume_file_loader_refuses_a_pickle_payload(tmp_path, name):
     marker = tmp_path / "PWNED"
     torch.save({"scale": Payload(marker)}, tmp_path / name)
     with pytest.raises(CheckpointError, match="refused to load"):
-        checkpointing.load_torch(tmp_path / name)
+        trainer_checkpoints.load_torch(tmp_path / name)
     assert not marker.exists()
 
 
@@ -84,12 +84,12 @@ def test_rng_state_written_by_transformers_with_numpy_arrays_still_loads(tmp_pat
     expected = np.random.rand()
     torch.save(saved, tmp_path / "rng_state.pth")
     np.random.seed(0)
-    checkpointing.restore_rng_state(checkpointing.load_torch(tmp_path / "rng_state.pth"))
+    trainer_checkpoints.restore_rng_state(trainer_checkpoints.load_torch(tmp_path / "rng_state.pth"))
     assert np.random.rand() == expected
 
 
 def test_every_torch_load_in_the_package_is_weights_only():
-    src = Path(checkpointing.__file__).parents[1]
+    src = Path(trainer_checkpoints.__file__).parents[1]
     offenders = [
         f"{p.relative_to(src)}:{i}"
         for p in src.rglob("*.py")

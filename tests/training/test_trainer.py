@@ -375,7 +375,7 @@ def test_bf16_on_cpu_trains(tmp_path):
 
 
 def test_saving_a_step_again_replaces_the_folder_atomically(tmp_path):
-    from clearformer.training.checkpointing import write_checkpoint
+    from clearformer.training.trainer_checkpoints import write_checkpoint
 
     write_checkpoint(tmp_path, 5, lambda d: (d / "a.txt").write_text("first"))
     write_checkpoint(tmp_path, 5, lambda d: (d / "b.txt").write_text("second"))  # rename over an existing folder

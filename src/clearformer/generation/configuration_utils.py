@@ -187,7 +187,7 @@ class GenerationConfig:
         return {k: v for k, v in self.to_dict().items() if k not in default or default[k] != v}
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> None:
-        from ..checkpoint import atomic_write_text
+        from ..weight_files import atomic_write_text
 
         folder = Path(save_directory)
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """Atomic tokenizer files: each file is written to a temporary file in its folder, fsynced and
-renamed over the target (``clearformer.checkpoint``'s writer), so a kill or a full disk mid-save
+renamed over the target (``clearformer.weight_files``' writer), so a kill or a full disk mid-save
 leaves the previous file or the new one, never a torn ``merges.txt`` that loads as another
 tokenizer. The file gets the mode a plain ``open(path, "w")`` would give it, not mkstemp's 0600.
 """
@@ -20,8 +20,8 @@ def _default_mode() -> int:
 
 
 def _write(path: Path, fill) -> None:
-    # imported here: checkpoint pulls in torch, which tokenizing never needs
-    from ..checkpoint_save import _atomic_write
+    # imported here: weight_files pulls in torch, which tokenizing never needs
+    from ..weight_files.write import _atomic_write
 
     mode = path.stat().st_mode & 0o777 if path.is_file() else _default_mode()
 

@@ -9,7 +9,6 @@ from .callbacks import (
     TrainerControl,
     TrainerState,
 )
-from .checkpointing import get_last_checkpoint, set_seed
 from .optimization import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -21,6 +20,7 @@ from .optimization import (
 )
 from .search import BestRun
 from .trainer import EvalPrediction, PredictionOutput, Trainer, TrainOutput
+from .trainer_checkpoints import get_last_checkpoint, set_seed
 from .training_args import TrainingArguments
 
 __all__ = [

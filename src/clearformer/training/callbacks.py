@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import atomic_write_text
+from ..weight_files import atomic_write_text
 
 logger = logging.getLogger("clearformer.training")
 

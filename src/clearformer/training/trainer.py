@@ -22,12 +22,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from .. import checkpoint as weights_io
+from .. import weight_files
 from ..inference import restore_for_training
 from ..nn.dropout import use_fast_dropout
-from . import checkpointing as ckpt
 from . import data_utils as du
 from . import distributed as dist_utils
+from . import trainer_checkpoints
 from .callbacks import REPORTER_CALLBACKS, CallbackHandler, TrainerCallback, TrainerControl, TrainerState
 from .optimization import create_adamw, get_scheduler
 from .training_args import TrainingArguments
@@ -214,11 +214,11 @@ class Trainer:
             raise TypeError(f"train() got unexpected arguments {sorted(kwargs)}")
         a = self.args
         if dist_utils.is_main_process():  # first, so that a save finished here can be resumed from
-            for stale in ckpt.recover_interrupted_saves(a.output_dir):
+            for stale in trainer_checkpoints.recover_interrupted_saves(a.output_dir):
                 logger.info("Removed %s, left by a save that was interrupted", stale)
         dist_utils.barrier()
         resume = self._resolve_resume(resume_from_checkpoint or a.resume_from_checkpoint)
-        ckpt.set_seed(a.seed)
+        trainer_checkpoints.set_seed(a.seed)
         if self.model_init is not None:
             self.model = self.call_model_init(trial)
             self.optimizer, self.lr_scheduler = None, None
@@ -536,27 +536,33 @@ class Trainer:
     # --- checkpoints -------------------------------------------------------------------------------
     def _save_checkpoint(self, epoch: int, steps_in_epoch: int) -> None:
         a, step = self.args, self.state.global_step
-        name = f"{ckpt.PREFIX_CHECKPOINT_DIR}-{step}"
+        name = f"{trainer_checkpoints.PREFIX_CHECKPOINT_DIR}-{step}"
         if self.state.best_global_step == step:
             self.state.best_model_checkpoint = str(Path(a.output_dir) / name)
         world, rank = dist_utils.world_size(), dist_utils.rank()
         if world > 1:  # every rank's RNG state, gathered to rank 0 which writes the folder
-            rngs = dist_utils.gather_objects(ckpt.rng_state())
+            rngs = dist_utils.gather_objects(trainer_checkpoints.rng_state())
         else:
-            rngs = [ckpt.rng_state()]
+            rngs = [trainer_checkpoints.rng_state()]
 
         def write(folder: Path) -> None:
             self._write_model(folder)
             if not a.save_only_model:
-                ckpt.save_training_state(folder, self.optimizer, self.lr_scheduler, self.scaler, save_rng=False)
+                trainer_checkpoints.save_training_state(
+                    folder, self.optimizer, self.lr_scheduler, self.scaler, save_rng=False
+                )
                 for r, state in enumerate(rngs):
-                    weights_io.atomic_torch_save(state, folder / ckpt.rng_file_name(world, r))
-            ckpt.save_data_state(folder, epoch, steps_in_epoch, a.data_seed if a.data_seed is not None else a.seed)
-            self.state.save_to_json(folder / ckpt.TRAINER_STATE_NAME)
+                    weight_files.atomic_torch_save(state, folder / trainer_checkpoints.rng_file_name(world, r))
+            trainer_checkpoints.save_data_state(
+                folder, epoch, steps_in_epoch, a.data_seed if a.data_seed is not None else a.seed
+            )
+            self.state.save_to_json(folder / trainer_checkpoints.TRAINER_STATE_NAME)
 
         if rank == 0:
-            ckpt.write_checkpoint(a.output_dir, step, write)
-            for gone in ckpt.rotate_checkpoints(a.output_dir, a.save_total_limit, self.state.best_model_checkpoint):
+            trainer_checkpoints.write_checkpoint(a.output_dir, step, write)
+            for gone in trainer_checkpoints.rotate_checkpoints(
+                a.output_dir, a.save_total_limit, self.state.best_model_checkpoint
+            ):
                 logger.info("Deleting older checkpoint [%s] due to args.save_total_limit", gone)
         dist_utils.barrier()
         self._call("on_save")
@@ -565,10 +571,10 @@ class Trainer:
         if hasattr(self.model, "save_pretrained"):
             self.model.save_pretrained(folder)
         else:
-            weights_io.write_state_dict(self.model.state_dict(), folder)
+            weight_files.write_state_dict(self.model.state_dict(), folder)
         if self.processing_class is not None and hasattr(self.processing_class, "save_pretrained"):
             self.processing_class.save_pretrained(folder)
-        weights_io.atomic_write_text(folder / ckpt.TRAINING_ARGS_NAME, self.args.to_json_string())
+        weight_files.atomic_write_text(folder / trainer_checkpoints.TRAINING_ARGS_NAME, self.args.to_json_string())
 
     def save_model(self, output_dir: str | None = None) -> None:
         """Write the model (and tokenizer) as a ``from_pretrained`` folder; rank 0 only."""
@@ -582,18 +588,20 @@ class Trainer:
         if resume in (None, False, ""):
             return None
         if resume is True:
-            last = ckpt.get_last_checkpoint(self.args.output_dir)
+            last = trainer_checkpoints.get_last_checkpoint(self.args.output_dir)
             if last is None:
                 raise ValueError(f"resume_from_checkpoint=True but {self.args.output_dir} holds no checkpoint")
             return Path(last)
         path = Path(resume)
-        if not (path / ckpt.TRAINER_STATE_NAME).is_file():
-            raise ValueError(f"{path} is not a complete checkpoint folder (no {ckpt.TRAINER_STATE_NAME})")
+        if not (path / trainer_checkpoints.TRAINER_STATE_NAME).is_file():
+            raise ValueError(
+                f"{path} is not a complete checkpoint folder (no {trainer_checkpoints.TRAINER_STATE_NAME})"
+            )
         return path
 
     def _load_weights(self, folder: Path) -> None:
-        state = weights_io.read_state_dict(folder)
-        loadable, _ = weights_io.reconcile(self.model, state, False)
+        state = weight_files.read_state_dict(folder)
+        loadable, _ = weight_files.reconcile(self.model, state, False)
         self.model.load_state_dict(loadable, strict=False)
         if hasattr(self.model, "tie_weights"):
             self.model.tie_weights()
@@ -602,11 +610,11 @@ class Trainer:
         """Restore weights, optimizer, scheduler, state and RNG; returns (epoch, steps done in it)."""
         logger.info("Resuming training from %s", folder)
         self._load_weights(folder)
-        self.optimizer.load_state_dict(ckpt.load_torch(folder / ckpt.OPTIMIZER_NAME))
-        self.lr_scheduler.load_state_dict(ckpt.load_torch(folder / ckpt.SCHEDULER_NAME))
-        if self.scaler is not None and (folder / ckpt.SCALER_NAME).is_file():
-            self.scaler.load_state_dict(ckpt.load_torch(folder / ckpt.SCALER_NAME))
-        saved = TrainerState.load_from_json(folder / ckpt.TRAINER_STATE_NAME)
+        self.optimizer.load_state_dict(trainer_checkpoints.load_torch(folder / trainer_checkpoints.OPTIMIZER_NAME))
+        self.lr_scheduler.load_state_dict(trainer_checkpoints.load_torch(folder / trainer_checkpoints.SCHEDULER_NAME))
+        if self.scaler is not None and (folder / trainer_checkpoints.SCALER_NAME).is_file():
+            self.scaler.load_state_dict(trainer_checkpoints.load_torch(folder / trainer_checkpoints.SCALER_NAME))
+        saved = TrainerState.load_from_json(folder / trainer_checkpoints.TRAINER_STATE_NAME)
         for key in (
             "global_step",
             "epoch",
@@ -617,14 +625,14 @@ class Trainer:
             "total_flos",
         ):
             setattr(self.state, key, getattr(saved, key))
-        rng_path = folder / ckpt.rng_file_name(dist_utils.world_size(), dist_utils.rank())
+        rng_path = folder / trainer_checkpoints.rng_file_name(dist_utils.world_size(), dist_utils.rank())
         if rng_path.is_file():
-            ckpt.restore_rng_state(ckpt.load_torch(rng_path))
+            trainer_checkpoints.restore_rng_state(trainer_checkpoints.load_torch(rng_path))
         else:
             logger.warning(
                 "%s has no %s: dropout after resuming will differ from an uninterrupted run", folder, rng_path.name
             )
-        data = ckpt.load_data_state(folder)
+        data = trainer_checkpoints.load_data_state(folder)
         if data is None:  # a checkpoint written by another trainer: derive the position from the step
             epoch, done = divmod(self.state.global_step, steps_per_epoch)
         else:

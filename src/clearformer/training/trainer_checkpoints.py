@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checkpoint import CheckpointError, atomic_torch_save, atomic_write_text
+from ..weight_files import CheckpointError, atomic_torch_save, atomic_write_text
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
 _CHECKPOINT_RE = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")

@@ -1,12 +1,8 @@
-"""The one checkpoint loader: formats, shards, key fix-ups and a strict report.
+"""Matching checkpoint keys to model keys: every difference explained by a table, reported, or raised on.
 
-Reading: the first of ``model.safetensors``, ``model.safetensors.index.json``, ``pytorch_model.bin``,
-``pytorch_model.bin.index.json`` present (transformers' order), ``.bin`` through
-``torch.load(weights_only=True)`` (a pickle that carries code is refused). A shard index must name
-files inside the folder and agree with the shards. A truncated or corrupt file raises an error
-naming it before any weight is copied. Every difference between checkpoint keys and model keys is
-explained by a table (base-model prefix, legacy ``gamma``/``beta``, ignorable keys, tied weights,
-new heads), reported, or raised on. Writing lives in checkpoint_save.py.
+The tables: the base-model prefix (``bert.``) added or stripped, legacy ``gamma``/``beta`` names,
+the model's ignorable keys, tied weights, and new heads. ``reconcile`` returns the tensors to copy and
+a ``LoadingInfo`` saying what else happened; the caller (``from_pretrained``) reports it.
 """
 
 from __future__ import annotations
@@ -16,44 +12,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .checkpoint_read import CheckpointError, find_weight_files, read_state_dict, read_weight_file
-from .checkpoint_save import (
-    ENTRY_POINTS,
-    SAFE_WEIGHTS_INDEX_NAME,
-    SAFE_WEIGHTS_NAME,
-    WEIGHTS_INDEX_NAME,
-    WEIGHTS_NAME,
-    atomic_save_safetensors,
-    atomic_torch_save,
-    atomic_write_text,
-    parse_size,
-    write_state_dict,
-)
-
-__all__ = [
-    "ENTRY_POINTS",
-    "SAFE_WEIGHTS_INDEX_NAME",
-    "SAFE_WEIGHTS_NAME",
-    "WEIGHTS_INDEX_NAME",
-    "WEIGHTS_NAME",
-    "CheckpointError",
-    "LoadingInfo",
-    "find_weight_files",
-    "atomic_save_safetensors",
-    "atomic_torch_save",
-    "atomic_write_text",
-    "parse_size",
-    "read_state_dict",
-    "read_weight_file",
-    "reconcile",
-    "write_state_dict",
-]
+from .read import CheckpointError
 
 # TF-era checkpoints named LayerNorm parameters gamma/beta.
 LEGACY_RENAMES = ((re.compile(r"\.gamma$"), ".weight"), (re.compile(r"\.beta$"), ".bias"))
 
 
-# --- reconciling checkpoint keys with model keys -------------------------------------------------
 @dataclass
 class LoadingInfo:
     """What loading did besides copying: reported to the user, raised on when unexplained."""

@@ -1,7 +1,7 @@
 """Reading weight files: one consistent, validated state dict from a model folder or an error naming the file.
 
 A shard index is untrusted text: every name must stay inside the folder, and the index must agree
-with the shards key by key. A save may run while we read (checkpoint_save.py switches atomically);
+with the shards key by key. A save may run while we read (write.py switches atomically);
 when the folder changed under a read, the read is retried, so the result is always one whole save.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint_save import ENTRY_POINTS
+from .write import ENTRY_POINTS
 
 _READ_ATTEMPTS = 50
 _FIX = "Re-download the model, or load the original and save it again with model.save_pretrained(folder)."

@@ -4,7 +4,7 @@ A reader (ours or transformers 5.24) picks the first of ``ENTRY_POINTS`` present
 loads what it names. A save therefore (1) writes the new set completely under names no reader is
 using, (2) switches with one atomic rename or unlink of an entry point, and only then (3) removes
 the files of the previous save. Each index carries a save id, so a reader can tell that the index
-it read is still the live one after loading its shards (see ``checkpoint.read_state_dict``).
+it read is still the live one after loading its shards (see ``read.read_state_dict``).
 """
 
 from __future__ import annotations

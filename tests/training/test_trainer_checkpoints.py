@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clearformer.training import Trainer, TrainingArguments, checkpointing, get_last_checkpoint
+from clearformer.training import Trainer, TrainingArguments, get_last_checkpoint, trainer_checkpoints
 
 from .tiny import tiny_model, tiny_rows
 
@@ -52,30 +52,30 @@ def _kill_at(monkeypatch, k: int) -> None:
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_kill_at_each_rename_of_a_save_keeps_a_complete_copy(tmp_path, monkeypatch, k, first_save):
     if not first_save:
-        checkpointing.write_checkpoint(tmp_path, 5, _writer("v1"))
+        trainer_checkpoints.write_checkpoint(tmp_path, 5, _writer("v1"))
     with monkeypatch.context() as m:
         _kill_at(m, k)
         with contextlib.suppress(Killed):
-            checkpointing.write_checkpoint(tmp_path, 5, _writer("v2"))
-    checkpointing.recover_interrupted_saves(tmp_path)  # what the next train() does first
+            trainer_checkpoints.write_checkpoint(tmp_path, 5, _writer("v2"))
+    trainer_checkpoints.recover_interrupted_saves(tmp_path)  # what the next train() does first
     final = tmp_path / "checkpoint-5"
     if first_save and k == 1:  # killed before the new copy was complete: no step-5 copy ever existed
         assert not final.exists()
     else:
         assert (final / "a.txt").read_text() in ("v1", "v2")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    checkpointing.write_checkpoint(tmp_path, 5, _writer("v3"))  # the restart saves the same step again
+    trainer_checkpoints.write_checkpoint(tmp_path, 5, _writer("v3"))  # the restart saves the same step again
     assert (final / "a.txt").read_text() == "v3"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-5"]
 
 
 def test_kill_after_commit_before_cleanup_keeps_the_new_copy(tmp_path, monkeypatch):
-    checkpointing.write_checkpoint(tmp_path, 5, _writer("v1"))
+    trainer_checkpoints.write_checkpoint(tmp_path, 5, _writer("v1"))
     with monkeypatch.context() as m:
         m.setattr(shutil, "rmtree", lambda *a, **k: (_ for _ in ()).throw(Killed))
         with pytest.raises(Killed):
-            checkpointing.write_checkpoint(tmp_path, 5, _writer("v2"))
-    checkpointing.recover_interrupted_saves(tmp_path)
+            trainer_checkpoints.write_checkpoint(tmp_path, 5, _writer("v2"))
+    trainer_checkpoints.recover_interrupted_saves(tmp_path)
     assert (tmp_path / "checkpoint-5" / "a.txt").read_text() == "v2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-5"]
 
@@ -86,14 +86,14 @@ def test_resume_after_a_kill_between_the_renames_of_a_resave(tmp_path, monkeypat
         return Trainer(tiny_model(), args, train_dataset=tiny_rows(32))
 
     trainer().train()
-    real_write = checkpointing.write_checkpoint
+    real_write = trainer_checkpoints.write_checkpoint
 
     def write(out, step, contents):
         if step == 4:  # re-saving checkpoint-4: killed with the old copy moved aside, the new not in place
             _kill_at(monkeypatch, 3)
         return real_write(out, step, contents)
 
-    monkeypatch.setattr(checkpointing, "write_checkpoint", write)
+    monkeypatch.setattr(trainer_checkpoints, "write_checkpoint", write)
     with pytest.raises(Killed):
         trainer().train(resume_from_checkpoint=str(tmp_path / "checkpoint-2"))
     monkeypatch.undo()

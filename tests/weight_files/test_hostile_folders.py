@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import clearformer
-from clearformer.checkpoint import CheckpointError
+from clearformer.weight_files import CheckpointError
 
 TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import clearformer
-from clearformer.checkpoint import CheckpointError
+from clearformer.weight_files import CheckpointError
 from tests.models._oracle import oracle_config
 
 transformers = pytest.importorskip("transformers", reason="transformers is the test oracle")
