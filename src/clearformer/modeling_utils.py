@@ -19,7 +19,7 @@ from torch import nn
 from . import checkpoint
 from .configuration_utils import PretrainedConfig
 from .hub import resolve_pretrained_dir
-from .lazy_init import init_missing, skip_random_init
+from .lazy_init import init_missing, parameters_on_meta, raise_if_meta
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +297,8 @@ class PreTrainedModel(nn.Module):
         config.name_or_path = str(pretrained_model_name_or_path)
         if state_dict is None:
             state_dict = checkpoint.read_state_dict(folder)  # raises before anything is built
-        with skip_random_init():  # the checkpoint overwrites these weights; drawing them costs seconds
+        # Parameters on meta: the checkpoint replaces them, drawing them costs seconds (lazy_init.py).
+        with parameters_on_meta():
             model = cls(config, *model_args, **model_kwargs)
         loadable, info = checkpoint.reconcile(model, state_dict, ignore_mismatched_sizes, strict)
         init_missing(model, loaded=loadable, tied=model.tied_weight_keys())
@@ -305,6 +306,7 @@ class PreTrainedModel(nn.Module):
         # assign=True: the parameters become the tensors just read, instead of a second copy of them.
         model.load_state_dict(_assignable(loadable, model), strict=False, assign=True)
         model.tie_weights()
+        raise_if_meta(model)
         _report(type(model).__name__, str(pretrained_model_name_or_path), info)
         model.to(dtype=target)
         where = device if device is not None else device_map
