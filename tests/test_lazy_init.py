@@ -113,6 +113,11 @@ def test_loaded_model_equals_the_saved_one_buffers_included_and_holds_no_meta_te
     assert {n for n, _ in loaded.named_parameters()} == {n for n, _ in built.named_parameters()}
 
 
+def _seeded_linear(seed: int) -> nn.Linear:
+    torch.manual_seed(seed)
+    return nn.Linear(8, 8)
+
+
 def test_loading_never_replaces_torch_nn_init_and_another_thread_can_still_initialise(tmp_path):
     torch.manual_seed(0)
     clearformer.GPT2LMHeadModel(_tiny_gpt2()).save_pretrained(tmp_path)
@@ -128,10 +133,21 @@ def test_loading_never_replaces_torch_nn_init_and_another_thread_can_still_initi
             worker.start()
             worker.join()
             seen["other thread's tensor was filled"] = not torch.equal(tensor, torch.full((64,), 7.0))
+            # A model another thread builds meanwhile is an ordinary one: real, seeded weights.
+            built = []
+            worker = threading.Thread(target=lambda: built.append(_seeded_linear(3)))
+            worker.start()
+            worker.join()
+            seen["other thread's module is normal"] = torch.equal(built[0].weight, expected.weight)
             super().__init__(config)
 
+    expected = _seeded_linear(3)
     Probe.from_pretrained(tmp_path)
-    assert seen == {"normal_ is torch's": True, "other thread's tensor was filled": True}
+    assert seen == {
+        "normal_ is torch's": True,
+        "other thread's tensor was filled": True,
+        "other thread's module is normal": True,
+    }
     assert nn.init.normal_ is original
 
 
@@ -268,3 +284,13 @@ def test_save_over_the_folder_the_model_was_loaded_from(tmp_path):
     model.save_pretrained(tmp_path)  # atomic replace of the mapped file
     back = clearformer.GPT2LMHeadModel.from_pretrained(tmp_path)
     assert torch.equal(back.transformer.h[0].mlp.c_fc.weight, model.transformer.h[0].mlp.c_fc.weight)
+
+
+def test_a_constructor_that_raises_during_loading_leaves_later_builds_normal(tmp_path):
+    torch.manual_seed(0)
+    clearformer.DistilBertModel(_tiny_distilbert(False)).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="n_heads"):
+        clearformer.DistilBertModel.from_pretrained(tmp_path, n_heads=7)  # 32 is not a multiple of 7
+    assert torch.equal(_seeded_linear(3).weight, _seeded_linear(3).weight)
+    assert not _seeded_linear(3).weight.is_meta
+    assert torch.overrides._get_current_function_mode_stack() == []

@@ -1,11 +1,10 @@
 """Build a model whose weights a checkpoint is about to replace, without paying for random init.
 
-Inside ``parameters_on_meta()`` every parameter a module registers is moved to the meta device
-(shape and dtype, no memory, no random numbers drawn), while buffers and plain tensors are computed
-on the CPU exactly as in a normal build. Why not ``with torch.device("meta")``: that puts buffers
-on meta too, and the non-persistent ones (position_ids, sinusoidal tables) come from constructor
-code no generic routine can re-run. The switch is a ContextVar read by a parameter-registration
-hook: it is on only in the thread (and async task) that is loading; ``torch.nn.init`` is untouched.
+Inside ``parameters_on_meta()`` parameters land on the meta device (no memory, no random numbers)
+while buffers are computed on the CPU as in a normal build: ``with torch.device("meta")`` would put
+buffers on meta too, and non-persistent ones (position_ids, sinusoidal tables) come from constructor
+code nothing generic can re-run. It is a ContextVar-gated registration hook plus a TorchFunctionMode,
+both per thread: ``torch.nn.init`` is never replaced and other threads build models as usual.
 """
 
 from __future__ import annotations
@@ -26,21 +25,24 @@ _ON_META: contextvars.ContextVar[bool] = contextvars.ContextVar("clearformer_par
 def _parameter_to_meta(module: nn.Module, name: str, param: nn.Parameter | None) -> nn.Parameter | None:
     # None keeps the parameter as registered. A parameter already on meta is kept as the same object,
     # so that tie_weights (which re-registers one module's parameter on another) keeps it shared.
-    if param is None or param.is_meta or not _ON_META.get():
+    if not _ON_META.get() or param is None or param.is_meta:
         return None
-    return nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+    return nn.Parameter(torch.empty_like(param, device="meta"), requires_grad=param.requires_grad)
 
 
 # Registered once, for the process; it does nothing unless parameters_on_meta() is active here.
 register_module_parameter_registration_hook(_parameter_to_meta)
 
 
-# In-place fills that only write data. On a meta tensor there is no data, yet torch runs some of
-# them through slow Python reference code (normal_ ~3 ms, copy_ from CPU ~15 ms, and the first call
-# imports torch._dynamo, ~5 s), so inside the build they return at once when the target is meta.
+# In-place fills that only write data (Tensor methods, then torch.nn.init's). On a meta tensor there
+# is no data, yet torch runs some of them through slow Python reference code (normal_ ~3 ms, copy_
+# from CPU ~15 ms, and the first call imports torch._dynamo, ~5 s): inside the build they return at
+# once when the target is meta. Shapes never change in place here, so nothing is lost.
 _DATA_FILLS = frozenset(
     ("normal_", "uniform_", "fill_", "zero_", "copy_", "erfinv_", "clamp_", "mul_", "add_", "sub_", "div_")
     + ("random_", "bernoulli_", "exponential_", "log_normal_", "cauchy_", "geometric_", "fill_diagonal_")
+    + ("trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_")
+    + ("kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
 )
 
 
