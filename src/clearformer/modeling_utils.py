@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from . import weight_files as checkpoint  # issue 17: drop the alias once the from_pretrained rework is merged
+from . import weight_files
 from .configuration_utils import PretrainedConfig
 from .hub import resolve_pretrained_dir
-from .lazy_init import init_missing, skip_random_init
+from .lazy_init import init_missing, parameters_on_meta, raise_if_meta
 from .utils.arguments import ChecksForwardKwargs
 
 logger = logging.getLogger(__name__)
@@ -395,15 +395,17 @@ class PreTrainedModel(ChecksForwardKwargs, nn.Module):
             config._attn_implementation = _check_attn(attn_implementation)
         config.name_or_path = str(pretrained_model_name_or_path)
         if state_dict is None:
-            state_dict = checkpoint.read_state_dict(folder)  # raises before anything is built
-        with skip_random_init():  # the checkpoint overwrites these weights; drawing them costs seconds
+            state_dict = weight_files.read_state_dict(folder)  # raises before anything is built
+        # Parameters on meta: the checkpoint replaces them, drawing them costs seconds (lazy_init.py).
+        with parameters_on_meta():
             model = cls(config, *model_args, **model_kwargs)
-        loadable, info = checkpoint.reconcile(model, state_dict, ignore_mismatched_sizes, strict)
+        loadable, info = weight_files.reconcile(model, state_dict, ignore_mismatched_sizes, strict)
         init_missing(model, loaded=loadable, tied=model.tied_weight_keys())
         target = resolve_dtype(dtype if dtype is not None else torch_dtype, config, state_dict)
         # assign=True: the parameters become the tensors just read, instead of a second copy of them.
         model.load_state_dict(_assignable(loadable, model), strict=False, assign=True)
         model.tie_weights()
+        raise_if_meta(model)
         _report(type(model).__name__, str(pretrained_model_name_or_path), info)
         model.to(dtype=target)
         where = device if device is not None else device_map
@@ -444,7 +446,7 @@ class PreTrainedModel(ChecksForwardKwargs, nn.Module):
         self.config.save_pretrained(folder)
         if state_dict is None:
             state_dict = self._state_dict_for_saving()
-        checkpoint.write_state_dict(state_dict, folder, safe_serialization, max_shard_size)
+        weight_files.write_state_dict(state_dict, folder, safe_serialization, max_shard_size)
 
     def _state_dict_for_saving(self) -> dict[str, torch.Tensor]:
         # safetensors refuses shared storage; tied copies are rebuilt on load, so leave them out.
@@ -468,7 +470,7 @@ def _check_attn(name: str) -> str:
     return name
 
 
-def _report(model_name: str, source: str, info: checkpoint.LoadingInfo) -> None:
+def _report(model_name: str, source: str, info: weight_files.LoadingInfo) -> None:
     if info.newly_initialized:
         logger.warning(
             "%s: these weights are not in %s and were newly initialised: %s. This is expected when a "
