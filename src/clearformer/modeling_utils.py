@@ -1,7 +1,7 @@
 """PreTrainedModel: loading, saving, initialisation, embeddings and weight tying for every model.
 
 ``from_pretrained`` reads config.json, builds the model, loads the weights through the one loader
-in checkpoint.py (strict, with a report of newly initialised weights) and returns it in eval mode.
+in weight_files/ (strict, with a report of newly initialised weights) and returns it in eval mode.
 ``save_pretrained`` writes files transformers 5.24 loads (safetensors by default, tied duplicates
 left out as it expects).
 """

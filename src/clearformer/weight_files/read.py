@@ -169,6 +169,10 @@ def _read_once(folder: Path) -> dict[str, torch.Tensor]:
             return read_weight_file(entry)  # one file is replaced whole: always one save
         except FileNotFoundError as e:
             raise _FolderChanged from e
+        except CheckpointError as e:
+            if not entry.is_file():  # torch.load reports a file removed mid-read as a corrupt one
+                raise _FolderChanged from e
+            raise
     raw = _read_bytes(entry)
     if raw is None:
         raise _FolderChanged
