@@ -97,3 +97,31 @@ def test_max_new_tokens_still_wins_over_everything(gpt2_pair):
     _, ours = gpt2_pair
     ours.generation_config.max_length = 15
     assert ours.generate(_prompt(10), max_new_tokens=3).shape == (2, 13)
+
+
+LEGACY_SCRIPT = """
+import json, sys, torch, transformers
+out = {}
+for name, cls, length in (("gpt2", "GPT2LMHeadModel", 10), ("t5", "T5ForConditionalGeneration", 30)):
+    model = getattr(transformers, cls).from_pretrained(sys.argv[1 if name == "gpt2" else 2]).eval()
+    model.generation_config.eos_token_id = None
+    prompt = torch.randint(6, 97, (2, length), generator=torch.Generator().manual_seed(length))
+    out[name] = model.generate(prompt).tolist()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.legacy
+def test_no_length_set_gives_the_same_ids_as_transformers_4_57(gpt2_pair, t5_pair, tiny_gpt2_dir, tmp_path):
+    import json
+
+    from tests.conftest import LEGACY_PYTHON, run_legacy
+
+    if not LEGACY_PYTHON.exists():
+        pytest.skip("needs .venv-legacy (scripts/setup_legacy_oracle.sh)")
+    want = json.loads(
+        run_legacy(LEGACY_PYTHON, LEGACY_SCRIPT, str(tiny_gpt2_dir), str(tmp_path / "t5")).splitlines()[-1]
+    )
+    assert gpt2_pair[1].generate(_prompt(10)).tolist() == want["gpt2"]  # 10 + 20 tokens
+    assert t5_pair[1].generate(_prompt(30)).tolist() == want["t5"]  # start token + 20
+    assert (len(want["gpt2"][0]), len(want["t5"][0])) == (30, 21)
