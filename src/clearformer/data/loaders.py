@@ -23,6 +23,18 @@ logger = logging.getLogger(__name__)
 Files = str | os.PathLike | dict[str, str | os.PathLike]
 
 CONLL_NER_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
+# The hub ``conll2003`` dataset's fixed id tables (notebook 4.2 prints ids from them); they are not
+# sorted (``NN|SYM`` sits between NNS and PDT), so they are written out rather than derived.
+CONLL_POS_TAGS = (
+    '"', "''", "#", "$", "(", ")", ",", ".", ":", "``", "CC", "CD", "DT", "EX", "FW", "IN", "JJ", "JJR",
+    "JJS", "LS", "MD", "NN", "NNP", "NNPS", "NNS", "NN|SYM", "PDT", "POS", "PRP", "PRP$", "RB", "RBR",
+    "RBS", "RP", "SYM", "TO", "UH", "VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "WDT", "WP", "WP$", "WRB",
+)  # fmt: skip
+CONLL_CHUNK_TAGS = (
+    "O", "B-ADJP", "I-ADJP", "B-ADVP", "I-ADVP", "B-CONJP", "I-CONJP", "B-INTJ", "I-INTJ", "B-LST",
+    "I-LST", "B-NP", "I-NP", "B-PP", "I-PP", "B-PRT", "I-PRT", "B-SBAR", "I-SBAR", "B-UCP", "I-UCP",
+    "B-VP", "I-VP",
+)  # fmt: skip
 
 
 __all__ = ["DataFormatError"]  # re-exported: it lives in files.py with the readers that raise it
@@ -138,6 +150,15 @@ def load_glue(
 
 
 # --- CoNLL-2003 ---------------------------------------------------------------------------------------
+def _unknown_conll_tag(fields: list[str]) -> str | None:
+    """Why a line's POS or chunk tag has no id, or None: ids are the hub's fixed tables, never renumbered."""
+    if fields[1] not in CONLL_POS_TAGS:
+        return f"POS tag {fields[1]!r} is not one of the {len(CONLL_POS_TAGS)} CoNLL-2003 POS tags"
+    if fields[2] not in CONLL_CHUNK_TAGS:
+        return f"chunk tag {fields[2]!r} is not one of the {len(CONLL_CHUNK_TAGS)} CoNLL-2003 chunk tags"
+    return None
+
+
 def _read_conll(path: Path, on_error: str, encoding: str) -> list[dict]:
     rows = _Rows(path, on_error)
     tokens: list[list[str]] = []
@@ -168,6 +189,11 @@ def _read_conll(path: Path, on_error: str, encoding: str) -> list[dict]:
             rows.bad(f"line {line_no}", f"{line!r}", "4 space-separated fields 'word POS chunk NER' (IOB2 NER tag)")
             bad_sentence = True
             continue
+        unknown = _unknown_conll_tag(fields)
+        if unknown:
+            rows.bad(f"line {line_no}", unknown, "the hub conll2003 dataset's tags (CONLL_POS_TAGS, CONLL_CHUNK_TAGS)")
+            bad_sentence = True
+            continue
         tokens.append(fields)
     flush()
     return rows.done(f" (its {line_no} lines are blank or -DOCSTART-)" if line_no else " (the file is empty)")
@@ -176,25 +202,25 @@ def _read_conll(path: Path, on_error: str, encoding: str) -> list[dict]:
 def load_conll2003(data_files: Files, on_error: str = "raise", encoding: str = "utf-8"):
     """Columns id, tokens, pos_tags, chunk_tags, ner_tags (ClassLabel sequences).
 
-    ner_tags use the course's label_list order; POS and chunk tag ids are the sorted tags seen in
-    the given files (the hub dataset's id tables are not reproduced).
+    ner_tags use the course's label_list order; POS and chunk ids are the hub ``conll2003`` dataset's
+    tables, so ids match what notebook 4.2 prints whichever tags a file happens to contain.
     """
     ds = _datasets()
     split_rows = {s: _read_conll(p, on_error, encoding) for s, p in _split_files(data_files).items()}
-    every = [r for rows in split_rows.values() for r in rows]
-    pos = sorted({t for r in every for t in r["pos_tags"]})
-    chunk = sorted({t for r in every for t in r["chunk_tags"]})
+    pos_id = {t: i for i, t in enumerate(CONLL_POS_TAGS)}
+    chunk_id = {t: i for i, t in enumerate(CONLL_CHUNK_TAGS)}
+    ner_id = {t: i for i, t in enumerate(CONLL_NER_TAGS)}
     for rows in split_rows.values():
         for r in rows:
-            r["pos_tags"] = [pos.index(t) for t in r["pos_tags"]]
-            r["chunk_tags"] = [chunk.index(t) for t in r["chunk_tags"]]
-            r["ner_tags"] = [CONLL_NER_TAGS.index(t) for t in r["ner_tags"]]
+            r["pos_tags"] = [pos_id[t] for t in r["pos_tags"]]
+            r["chunk_tags"] = [chunk_id[t] for t in r["chunk_tags"]]
+            r["ner_tags"] = [ner_id[t] for t in r["ner_tags"]]
     features = ds.Features(
         {
             "id": ds.Value("string"),
             "tokens": ds.Sequence(ds.Value("string")),
-            "pos_tags": ds.Sequence(ds.ClassLabel(names=pos)),
-            "chunk_tags": ds.Sequence(ds.ClassLabel(names=chunk)),
+            "pos_tags": ds.Sequence(ds.ClassLabel(names=list(CONLL_POS_TAGS))),
+            "chunk_tags": ds.Sequence(ds.ClassLabel(names=list(CONLL_CHUNK_TAGS))),
             "ner_tags": ds.Sequence(ds.ClassLabel(names=list(CONLL_NER_TAGS))),
         }
     )
@@ -451,5 +477,50 @@ def load_dataset(
     elif path_str in ("csv", "json", "parquet"):
         result = _load_with_datasets(path_str, _split_files(data_files), kwargs)
     else:
-        raise ValueError(f"unknown format {path_str!r}; use one of glue, csv, json, {', '.join(sorted(_LOADERS))}")
+        result = _load_by_extension(path_str, data_files, kwargs)
     return result[split] if split else result
+
+
+# File extension -> (builder, its options), as ``datasets`` picks a generic builder for a folder path.
+_EXTENSION_BUILDERS: dict[str, tuple[str, dict[str, Any]]] = {
+    ".csv": ("csv", {}),
+    ".tsv": ("csv", {"sep": "\t"}),
+    ".json": ("json", {}),
+    ".jsonl": ("json", {}),
+    ".parquet": ("parquet", {}),
+    ".txt": ("text", {}),
+}
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
+
+
+def _load_by_extension(path_str: str, data_files: Files, kwargs: dict[str, Any]):
+    """A path that names no format (the course's ``./datasets/swag/``): the builder comes from the
+    data_files' extensions, and relative data_files are inside that folder, as in ``datasets``."""
+    base = Path(path_str) if Path(path_str).is_dir() else None
+    if isinstance(data_files, str | os.PathLike):
+        data_files = {"train": data_files}
+    files = {
+        split: base / f if base is not None and not Path(f).is_absolute() else Path(f)
+        for split, f in data_files.items()
+    }
+    builders = {}
+    for split, f in files.items():
+        name = f.name[: -len(f.suffix)] if f.suffix in _COMPRESSION_SUFFIXES else f.name
+        builders[split] = _EXTENSION_BUILDERS.get(Path(name).suffix.lower(), (None, {}))
+    kinds = {kind for kind, _ in builders.values()}
+    if None in kinds:
+        unknown = [str(files[s]) for s, (kind, _) in builders.items() if kind is None]
+        raise ValueError(
+            f"unknown format {path_str!r}: cannot tell the builder from the extension of {unknown}; use one of "
+            f"glue, csv, json, parquet, {', '.join(sorted(_LOADERS))}, or files ending in {sorted(_EXTENSION_BUILDERS)}"
+        )
+    if len(kinds) > 1:
+        seen = {str(files[s]): kind for s, (kind, _) in builders.items()}
+        raise ValueError(f"data_files under {path_str!r} mix formats {seen}; load each format with its own call")
+    kind = kinds.pop()
+    # The config name ('regular' in notebook 4.4) means nothing to a generic builder, and no cache is kept.
+    kwargs = {k: v for k, v in kwargs.items() if k != "cache_dir"}
+    if kind == "text":
+        return load_text({s: str(f) for s, f in files.items()}, **kwargs)
+    options = next(iter(builders.values()))[1]
+    return _load_with_datasets(kind, _split_files({s: str(f) for s, f in files.items()}), {**options, **kwargs})

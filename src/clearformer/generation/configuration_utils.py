@@ -1,6 +1,6 @@
 """GenerationConfig: how ``generate`` decodes, read from and written to generation_config.json.
 
-Defaults are the reference's (greedy, ``max_length=20``, ``top_k=50`` once sampling is on), so a
+Defaults are the reference's (greedy, 20 new tokens, ``top_k=50`` once sampling is on), so a
 model folder written by transformers decodes the same way here. ``validate`` is called once when
 ``generate`` is entered; every error names the value seen and what to use instead.
 """
@@ -49,8 +49,10 @@ def _check_types(config: GenerationConfig) -> None:
 
 @dataclass
 class GenerationConfig:
-    # Length: max_new_tokens wins over max_length (which counts the prompt too).
-    max_length: int = 20
+    # Length: max_new_tokens wins over max_length (which counts the prompt too). None, as in
+    # transformers 5.24, means nobody set a length: generate() then makes DEFAULT_NEW_TOKENS new
+    # tokens, which a default of 20 *counting the prompt* could not tell apart from max_length=20.
+    max_length: int | None = None
     max_new_tokens: int | None = None
     min_length: int = 0
     min_new_tokens: int | None = None

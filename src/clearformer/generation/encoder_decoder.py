@@ -55,17 +55,19 @@ class EncoderDecoderGenerationMixin(GenerationMixin):
             forced_eos = getattr(self.config, "forced_eos_token_id", None)
         processors = LogitsProcessorList(logits_processor or [])
         if forced_eos is not None:
-            new_tokens = kwargs.get("max_new_tokens", config.max_new_tokens)
-            max_length = 1 + new_tokens if new_tokens is not None else kwargs.get("max_length", config.max_length)
-            processors.append(ForcedEOSTokenLogitsProcessor(max_length, forced_eos))
+            lengths = config.copy()
+            lengths.update(**{k: kwargs[k] for k in ("max_length", "max_new_tokens") if k in kwargs})
+            processors.append(ForcedEOSTokenLogitsProcessor(self._resolve_max_length(lengths, 1), forced_eos))
         return super().generate(input_ids, config, processors or None, **kwargs)
 
     def _validate_generation_inputs(
         self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, config: GenerationConfig
     ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-        new_tokens, wanted = config.max_new_tokens, config.max_length
+        new_tokens = config.max_new_tokens
         if new_tokens is not None and new_tokens <= 0:
             raise ValueError(f"max_new_tokens must be a positive number of tokens to generate, got {new_tokens}")
+        # The decoder's prompt is its start token alone.
+        wanted = self._resolve_max_length(config, 1)
         # The base rule counts max_length from the prompt; here the prompt is the encoder's input and
         # the output starts from one decoder token, so neutralise the rule and apply ours after.
         config.max_new_tokens = None
@@ -74,7 +76,7 @@ class EncoderDecoderGenerationMixin(GenerationMixin):
             ids, mask, eos = super()._validate_generation_inputs(input_ids, attention_mask, config)
         finally:
             config.max_new_tokens = new_tokens
-            config.max_length = 1 + new_tokens if new_tokens is not None else wanted
+            config.max_length = wanted
         if config.max_length < 2:
             raise ValueError(f"max_length={config.max_length} leaves no room after the decoder start token")
         return ids, mask, eos

@@ -27,6 +27,9 @@ from .validated import inputs_validated
 
 logger = logging.getLogger(__name__)
 
+# New tokens made when no max_length or max_new_tokens is set anywhere (the reference's default).
+DEFAULT_NEW_TOKENS = 20
+
 GenerateOutput = _output("GenerateOutput", "sequences", "sequences_scores", "scores", "past_key_values")
 Step = Callable[[torch.Tensor, int, int], torch.Tensor]
 
@@ -113,6 +116,31 @@ class GenerationMixin:
                 streamer.end()
         return result if config.return_dict_in_generate else result.sequences
 
+    def _resolve_max_length(self, config: GenerationConfig, prompt_length: int) -> int:
+        """The total length (prompt included) a run may reach; ``prompt_length`` is the decoder's.
+
+        As transformers 5.24: max_new_tokens counts from the prompt; a max_length set anywhere (the
+        call, a GenerationConfig, generation_config.json) counts the prompt; with neither, 20 new
+        tokens, but no more than ``max_position_embeddings`` in all.
+        """
+        if config.max_new_tokens is not None:
+            return prompt_length + config.max_new_tokens
+        if config.max_length is not None:
+            return config.max_length
+        total = prompt_length + DEFAULT_NEW_TOKENS
+        limit = getattr(self.config, "max_position_embeddings", None)
+        if limit is not None and total > limit:
+            if limit > prompt_length:  # otherwise the caller's error says there is no room at all
+                logger.warning(
+                    "generating %d new tokens, not %d: the model has %d positions and the prompt has %d",
+                    limit - prompt_length,
+                    DEFAULT_NEW_TOKENS,
+                    limit,
+                    prompt_length,
+                )
+            return limit
+        return total
+
     def _max_positions(self) -> int | None:
         cfg = self.config
         return getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings", None)
@@ -159,12 +187,17 @@ class GenerationMixin:
             if explicit_pad is not None and explicit_pad not in eos:
                 attention_mask = (input_ids != explicit_pad).long()
         validate_attention_mask(tuple(input_ids.shape), attention_mask)
-        if config.max_new_tokens is not None:
-            config.max_length = prompt_length + config.max_new_tokens
-        elif config.max_length <= prompt_length:
+        length_was_set = config.max_length is not None or config.max_new_tokens is not None
+        config.max_length = self._resolve_max_length(config, prompt_length)
+        if config.max_length <= prompt_length:
+            why = (
+                "max_length counts the prompt"
+                if length_was_set
+                else f"the default of {DEFAULT_NEW_TOKENS} new tokens is capped at the model's positions"
+            )
             raise ValueError(
-                f"the prompt has {prompt_length} tokens but max_length is {config.max_length}, which "
-                "counts the prompt; pass max_new_tokens=N for N new tokens"
+                f"the prompt has {prompt_length} tokens but max_length is {config.max_length} ({why}); "
+                "shorten the prompt, or pass max_new_tokens=N for N new tokens"
             )
         limit = self._max_positions()
         if limit is not None and not self.config.is_encoder_decoder and config.max_length > limit:

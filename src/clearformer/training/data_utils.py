@@ -1,6 +1,6 @@
 """What the Trainer does to data before the loop: column filtering, checks, batching, gathering.
 
-Accepts ``datasets.Dataset``, map-style torch datasets and lists of dicts. The user's dataset is
+Accepts ``datasets.Dataset``, map-style torch datasets, lists of dicts and dicts of columns. The user's dataset is
 never changed: filtering returns a new ``Dataset`` (datasets) or a read-only view (the others).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,28 @@ def remove_unused_columns(dataset: Any, model: torch.nn.Module, description: str
     if hasattr(dataset, "remove_columns"):
         return dataset.remove_columns(unused)
     return ColumnView(dataset, [c for c in columns if c in accepted])
+
+
+def rows_from_columns(dataset: Any) -> Any:
+    """A dict of equal-length columns as a list of row dicts; anything else unchanged.
+
+    Notebook 4.5 passes ``lm_datasets["train"][:1000]``: slicing a datasets.Dataset gives columns,
+    not a Dataset (transformers fails on it with ``KeyError: 0``).
+    """
+    if not isinstance(dataset, Mapping):
+        return dataset
+    lengths = {}
+    for name, column in dataset.items():
+        if not hasattr(column, "__len__") or isinstance(column, str | bytes):
+            raise TypeError(
+                f"the dataset is a dict, read as columns, but column {name!r} is a {type(column).__name__}, "
+                "not a list of values; pass a datasets.Dataset, a list of row dicts or a dict of lists"
+            )
+        lengths[name] = len(column)
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"the dataset's columns differ in length ({lengths}); every column needs one value per row")
+    n = next(iter(lengths.values()), 0)
+    return [{name: column[i] for name, column in dataset.items()} for i in range(n)]
 
 
 def check_dataset(dataset: Any, description: str, raw_columns: list[str] | None) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 
-from ..generation import GenerationConfig
 from . import data_utils as du
 from . import distributed as dist_utils
 from .trainer import EvalPrediction, PredictionOutput, Trainer, _plain
@@ -41,27 +40,21 @@ class Seq2SeqTrainer(Trainer):
 
     def _generation_settings(self) -> dict[str, Any]:
         kwargs = dict(getattr(self, "_gen_kwargs", {}) or {})
-        config = self.model.generation_config
-        if "max_length" not in kwargs and "max_new_tokens" not in kwargs:
-            kwargs["max_new_tokens"] = self._default_new_tokens(config)
+        # As transformers: generation_max_length becomes max_length; with neither set, generate()'s
+        # own rule applies (the model's generation_config, else 20 new tokens).
+        if "max_length" not in kwargs and "max_new_tokens" not in kwargs and self.args.generation_max_length:
+            kwargs["max_length"] = self.args.generation_max_length
         if "num_beams" not in kwargs:
-            kwargs["num_beams"] = self.args.generation_num_beams or config.num_beams
+            kwargs["num_beams"] = self.args.generation_num_beams or self.model.generation_config.num_beams
         return kwargs
-
-    def _default_new_tokens(self, config) -> int:
-        """For an encoder-decoder, max_length counts the decoder start token. As in transformers'
-        generate(), a max_length left at the default (20) means 20 new tokens, within the positions."""
-        if self.args.generation_max_length:
-            return self.args.generation_max_length - 1
-        if config.max_length != GenerationConfig().max_length:
-            return config.max_length - 1
-        positions = getattr(self.model.config, "max_position_embeddings", None)
-        total = config.max_length + 1
-        return (min(total, positions) if positions else total) - 1
 
     def _generate(self, batch: dict[str, Any], settings: dict[str, Any]) -> torch.Tensor:
         generated = self.model.generate(batch["input_ids"], attention_mask=batch.get("attention_mask"), **settings)
-        width = settings.get("max_new_tokens", 0) + 1 if "max_new_tokens" in settings else settings["max_length"]
+        # Every batch is padded to the run's length limit, so that batches concatenate.
+        lengths = self.model.generation_config.copy()
+        lengths.update(**{k: settings[k] for k in ("max_length", "max_new_tokens") if k in settings})
+        prompt = 1 if self.model.config.is_encoder_decoder else batch["input_ids"].shape[1]
+        width = self.model._resolve_max_length(lengths, prompt)
         pad = self.model.generation_config.pad_token_id
         pad = self.model.config.pad_token_id if pad is None else pad
         if generated.shape[1] < width:

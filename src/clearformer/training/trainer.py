@@ -157,6 +157,7 @@ class Trainer:
 
     # --- data ---------------------------------------------------------------------------------
     def _prepare_dataset(self, dataset, description: str):
+        dataset = du.rows_from_columns(dataset)
         raw_columns = du.column_names(dataset) if dataset is not None else None
         du.check_dataset(dataset, description, raw_columns)
         if self.args.remove_unused_columns:
