@@ -13,12 +13,23 @@ from .logits_process import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
+from .outputs import (
+    GenerateBeamDecoderOnlyOutput,
+    GenerateBeamEncoderDecoderOutput,
+    GenerateDecoderOnlyOutput,
+    GenerateEncoderDecoderOutput,
+    GenerateOutput,
+)
 from .streamers import BaseStreamer, TextIteratorStreamer, TextStreamer
-from .utils import GenerateOutput, GenerationMixin
+from .utils import GenerationMixin
 
 __all__ = [
     "GENERATION_CONFIG_NAME",
     "BaseStreamer",
+    "GenerateBeamDecoderOnlyOutput",
+    "GenerateBeamEncoderDecoderOutput",
+    "GenerateDecoderOnlyOutput",
+    "GenerateEncoderDecoderOutput",
     "GenerateOutput",
     "GenerationConfig",
     "GenerationMixin",

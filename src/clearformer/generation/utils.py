@@ -19,18 +19,22 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..modeling_outputs import _output
 from ..nn.cache import DynamicCache, EncoderDecoderCache, StaticCache
 from .configuration_utils import GENERATION_CONFIG_NAME, GenerationConfig
 from .logits_process import LogitsProcessorList, build_logits_processors
+from .outputs import (
+    GenerateBeamDecoderOnlyOutput,
+    GenerateBeamEncoderDecoderOutput,
+    GenerateDecoderOnlyOutput,
+    GenerateEncoderDecoderOutput,
+    GenerateOutput,
+)
 from .validated import inputs_validated
 
 logger = logging.getLogger(__name__)
 
 # New tokens made when no max_length or max_new_tokens is set anywhere (the reference's default).
 DEFAULT_NEW_TOKENS = 20
-
-GenerateOutput = _output("GenerateOutput", "sequences", "sequences_scores", "scores", "past_key_values")
 Step = Callable[[torch.Tensor, int, int], torch.Tensor]
 
 
@@ -83,7 +87,7 @@ class GenerationMixin:
         generator: torch.Generator | None = None,
         attention_mask: torch.Tensor | None = None,
         **kwargs: Any,
-    ) -> torch.Tensor | Any:
+    ) -> torch.Tensor | GenerateOutput:
         """Continue each prompt; returns (batch * num_return_sequences, prompt + new) token ids.
 
         Keyword arguments set GenerationConfig fields (``max_new_tokens=50, do_sample=True``).
@@ -326,7 +330,8 @@ class GenerationMixin:
             if cur >= max_length:
                 break
             logits = step(sequences, cur - 1, cur)
-        return GenerateOutput(
+        output_class = GenerateEncoderDecoderOutput if self.config.is_encoder_decoder else GenerateDecoderOnlyOutput
+        return output_class(
             sequences=sequences[:, :cur],
             scores=tuple(all_scores) if all_scores is not None else None,
             past_key_values=cache,
@@ -408,7 +413,11 @@ class GenerationMixin:
             logits = step(flat, cur - 1, cur)
         n = config.num_return_sequences
         out_len = prompt + int(finished_len[:, :n].max())
-        return GenerateOutput(
+        if self.config.is_encoder_decoder:
+            beam_class = GenerateBeamEncoderDecoderOutput
+        else:
+            beam_class = GenerateBeamDecoderOnlyOutput
+        return beam_class(
             sequences=finished[:, :n, :out_len].reshape(batch * n, out_len),
             sequences_scores=finished_scores[:, :n].reshape(-1),
             past_key_values=cache,

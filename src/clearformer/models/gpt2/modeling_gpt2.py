@@ -10,6 +10,7 @@ pinned bit for bit.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -21,8 +22,9 @@ from ...generation.validated import inputs_already_validated
 from ...modeling_outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
+    ModelOutput,
+    SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
-    _output,
 )
 from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate_input_ids
 from ...nn.attention import attention, merge_heads, split_heads
@@ -33,19 +35,18 @@ from ...utils.arguments import pick_kwargs
 from ..heads import causal_lm_loss, classification_loss, token_loss
 from .configuration_gpt2 import GPT2Config
 
-SequenceClassifierOutputWithPast = _output(
-    "SequenceClassifierOutputWithPast", "loss", "logits", "past_key_values", "hidden_states", "attentions"
-)
-GPT2DoubleHeadsModelOutput = _output(
-    "GPT2DoubleHeadsModelOutput",
-    "loss",
-    "mc_loss",
-    "logits",
-    "mc_logits",
-    "past_key_values",
-    "hidden_states",
-    "attentions",
-)
+
+@dataclass
+class GPT2DoubleHeadsModelOutput(ModelOutput):
+    """GPT-2 with an LM head and a multiple-choice head: both losses, both logits, the cache."""
+
+    loss: torch.FloatTensor | None = None
+    mc_loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    mc_logits: torch.FloatTensor | None = None
+    past_key_values: Cache | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 def upcast_attention(

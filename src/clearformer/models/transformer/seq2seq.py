@@ -7,22 +7,25 @@ decoder sees ``[start, y1, ..., y(n-1)]`` and is trained to predict ``[y1, ..., 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from ...modeling_outputs import BaseModelOutput, _output
+from ...modeling_outputs import (
+    BaseModelOutput,
+    BaseModelOutputWithPastAndCrossAttentions,
+    Seq2SeqLMOutput,
+    Seq2SeqModelOutput,
+)
 
 IGNORE_INDEX = -100  # label value the loss skips (padding in DataCollatorForSeq2Seq)
 
-_DEC = ("decoder_hidden_states", "decoder_attentions", "cross_attentions")
-_ENC = ("encoder_last_hidden_state", "encoder_hidden_states", "encoder_attentions")
-Seq2SeqModelOutput = _output("Seq2SeqModelOutput", "last_hidden_state", "past_key_values", *_DEC, *_ENC)
-Seq2SeqLMOutput = _output("Seq2SeqLMOutput", "loss", "logits", "past_key_values", *_DEC, *_ENC)
-DecoderOutput = _output(
-    "DecoderOutput", "last_hidden_state", "past_key_values", "hidden_states", "attentions", "cross_attentions"
-)
+
+@dataclass
+class DecoderOutput(BaseModelOutputWithPastAndCrossAttentions):
+    """The decoder stack's output (Marian, T5); transformers returns the parent class there."""
 
 
 def shift_tokens_right(
