@@ -12,7 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ...modeling_outputs import BaseModelOutput, _output
+from ..modeling_outputs import BaseModelOutput, _output
 
 IGNORE_INDEX = -100  # label value the loss skips (padding in DataCollatorForSeq2Seq)
 
