@@ -5,9 +5,11 @@ Both models get the same data (one joint SentencePiece vocabulary, trained here 
 (post-norm, tied embeddings x sqrt(d), a trained output bias; Xavier-uniform matrices and
 nn.Linear's default biases), the same dropout (0.1 on embeddings, residual branches, attention
 probabilities and inside the FFN), the same loss (label smoothing 0.1), the same Adam + Noam
-schedule and number of optimiser steps, and the same decoding (greedy and/or beam search with
-transformers' rules: the paper model's own ``greedy_decode``/``beam_search``, ``generate`` for
-Marian; tests/models/test_transformer_decoding.py pins them to each other). Test BLEU is
+schedule and number of optimiser steps, and the same decoding (greedy and/or beam search: clearformer's
+``generate`` for both, the paper model through ``PaperTransformerForGeneration``;
+tests/models/test_transformer_decoding.py pins the two models' decodings to each other). The
+paper model's training pieces (Batch, LabelSmoothing, the Noam ``rate``) come from
+paper_transformer_training.py next to this file. Test BLEU is
 sacrebleu on test_2016_flickr. The current result (docs/results-seq2seq.md: greedy BLEU 32.64 vs
 32.21, beam 4 34.75 vs 33.99 after 2,140 steps; two concurrent processes, one thread each,
 stopping at the same step once the first is over 60 wall minutes):
@@ -36,17 +38,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from paper_transformer_training import Batch, LabelSmoothing, rate  # recipes/, next to this file
 
 from clearformer.models.marian.configuration_marian import MarianConfig
 from clearformer.models.marian.modeling_marian import MarianMTModel
+from clearformer.models.transformer.decoding_transformer import PaperTransformerForGeneration
 from clearformer.models.transformer.modeling_transformer import make_model
-from clearformer.models.transformer.training_transformer import (
-    Batch,
-    LabelSmoothing,
-    beam_search,
-    greedy_decode,
-    rate,
-)
 from clearformer.tokenization.unigram import UnigramModel
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
@@ -116,7 +113,7 @@ def pad(seqs: list[list[int]]) -> torch.Tensor:
 
 
 class PaperModel:
-    """Adapter: the annotated model's (src, tgt, masks) interface as log-probs / greedy / beam."""
+    """Adapter: the annotated model's (src, tgt, masks) interface as log-probs and translations."""
 
     def __init__(self, vocab: int, args) -> None:
         self.net = make_model(vocab, vocab, args.layers, args.width, 4 * args.width, args.heads, 0.1,
@@ -127,11 +124,10 @@ class PaperModel:
         return self.net.generator(self.net(src, tgt_in, src_mask, tgt_mask))
 
     def translate(self, src, max_len: int, beams: int):
-        src_mask = (src != PAD).unsqueeze(-2)
         self.net.eval()
-        if beams > 1:
-            return beam_search(self.net, src, src_mask, max_len, BOS, EOS, beams)
-        return [row[1:].tolist() for row in greedy_decode(self.net, src, src_mask, max_len, BOS, EOS)]
+        model = PaperTransformerForGeneration(self.net, decoder_start_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD)
+        out = model.generate(src, attention_mask=(src != PAD).long(), max_new_tokens=max_len - 1, num_beams=beams)
+        return [row[1:].tolist() for row in out]
 
 
 class MarianArchModel:

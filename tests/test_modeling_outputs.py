@@ -124,7 +124,7 @@ def test_field_order_matches_transformers(name):
 
 
 def test_decoder_output_is_the_reference_decoder_stack_output():
-    from clearformer.models.transformer.seq2seq import DecoderOutput
+    from clearformer.models.seq2seq import DecoderOutput
 
     # transformers' Marian and T5 decoders return BaseModelOutputWithPastAndCrossAttentions.
     assert issubclass(DecoderOutput, modeling_outputs.BaseModelOutputWithPastAndCrossAttentions)
@@ -160,7 +160,7 @@ def test_help_shows_the_fields(name):
 def test_public_names_stay_importable_where_they_were():
     from clearformer.generation import GenerateOutput
     from clearformer.models.gpt2.modeling_gpt2 import GPT2DoubleHeadsModelOutput, SequenceClassifierOutputWithPast
-    from clearformer.models.transformer.seq2seq import DecoderOutput, Seq2SeqLMOutput, Seq2SeqModelOutput
+    from clearformer.models.seq2seq import DecoderOutput, Seq2SeqLMOutput, Seq2SeqModelOutput
 
     assert FileUtilsModelOutput is ModelOutput
     assert SequenceClassifierOutputWithPast is modeling_outputs.SequenceClassifierOutputWithPast

@@ -1,26 +1,35 @@
-"""The paper's Transformer: the copy task, the course-code bugs that must stay fixed, training pieces."""
+"""The paper's Transformer: the copy task, the course-code bugs that must stay fixed, training pieces.
+
+The training pieces (Batch, LabelSmoothing, NoamOpt, run_epoch, data_gen) are the course's loop and
+live with the recipes (recipes/paper_transformer_training.py), so that folder is put on sys.path.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
+from clearformer.models.transformer.decoding_transformer import PaperTransformerForGeneration, greedy_decode
 from clearformer.models.transformer.modeling_transformer import (
     MultiHeadedAttention,
     PositionalEncoding,
     make_model,
     subsequent_mask,
 )
-from clearformer.models.transformer.training_transformer import (
+
+RECIPES = str(Path(__file__).resolve().parents[2] / "recipes")
+if RECIPES not in sys.path:
+    sys.path.insert(0, RECIPES)
+from paper_transformer_training import (  # noqa: E402 - needs the recipes folder on sys.path
     Batch,
     LabelSmoothing,
     NoamOpt,
     SimpleLossCompute,
-    beam_search,
     data_gen,
-    greedy_decode,
     rate,
     run_epoch,
 )
@@ -58,7 +67,12 @@ def test_copy_task_decodes_one_to_ten(copy_model):
     src = torch.arange(1, 11)[None]
     src_mask = torch.ones(1, 1, 10, dtype=torch.bool)
     assert greedy_decode(model, src, src_mask, max_len=10, start_symbol=1).tolist() == [list(range(1, 11))]
-    assert beam_search(model, src, src_mask, 10, 1, end_symbol=0, beam_size=3) == [list(range(2, 11))]
+    # Beam search is generate's, through the adapter; the removed training_transformer.beam_search
+    # returned [2, ..., 10] here too (start symbol dropped; end symbol 0 never chosen, so max_len ends it).
+    beam = PaperTransformerForGeneration(model, decoder_start_token_id=1, eos_token_id=0, pad_token_id=0)
+    out = beam.generate(src, attention_mask=torch.ones_like(src), max_new_tokens=9, num_beams=3)
+    assert out.tolist() == [list(range(1, 11))]
+    assert beam.generate(src, attention_mask=torch.ones_like(src), max_new_tokens=9).tolist() == [list(range(1, 11))]
 
 
 def test_layers_are_independent_copies_not_one_shared_instance():

@@ -1,10 +1,11 @@
-"""The paper's Transformer decodes incrementally (KV cache) and its beam search makes generate's decisions.
+"""The paper's Transformer decodes incrementally (KV cache) and ``generate`` decodes it like Marian.
 
 A Marian model is the paper's post-norm model with the residual basis permuted (Marian puts the
 sines of the positional table in the first half of each vector, the paper interleaves them), so
-the paper model's weights can be written into a MarianMTModel exactly; then the paper model's own
-``greedy_decode``/``beam_search`` and ``MarianMTModel.generate`` must agree token for token. That is
-what lets the Multi30k recipe call the two decoders "the same decoding".
+the paper model's weights can be written into a MarianMTModel exactly; then the course's
+``greedy_decode``, ``generate`` through ``PaperTransformerForGeneration`` (greedy and beam) and
+``MarianMTModel.generate`` must agree token for token. That is what lets the Multi30k recipe call
+the two models' decodings "the same decoding".
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import torch
 
 from clearformer.models.marian.configuration_marian import MarianConfig
 from clearformer.models.marian.modeling_marian import MarianMTModel
+from clearformer.models.transformer.decoding_transformer import PaperTransformerForGeneration, greedy_decode
 from clearformer.models.transformer.modeling_transformer import make_model, subsequent_mask
-from clearformer.models.transformer.training_transformer import beam_search, greedy_decode
 
 PAD, BOS, EOS, V, D = 0, 2, 3, 23, 16
 
@@ -90,6 +91,15 @@ def upto_eos(ids: list[int]) -> list[int]:
     return ids[: ids.index(EOS) + 1] if EOS in ids else ids
 
 
+def beam_search(paper, src, max_len: int, beams: int, length_penalty=1.0, early_stopping=False, use_cache=True):
+    """Per sentence the ids after the start symbol, up to eos: generate through the adapter."""
+    out = PaperTransformerForGeneration(paper, BOS, EOS, PAD).generate(
+        src, attention_mask=(src != PAD).long(), max_new_tokens=max_len - 1, num_beams=beams,
+        length_penalty=length_penalty, early_stopping=early_stopping, use_cache=use_cache,
+    )  # fmt: skip
+    return [upto_eos(row[1:]) for row in out.tolist()]
+
+
 def test_paper_and_marian_with_mapped_weights_compute_the_same_log_probs():
     paper = paper_model()
     marian = as_marian(paper)
@@ -115,9 +125,7 @@ def test_cached_decoding_equals_recomputation():
     for use_cache in (True, False):
         a = greedy_decode(paper, src, mask, 12, BOS, EOS, use_cache=use_cache)
         assert torch.equal(a, greedy_decode(paper, src, mask, 12, BOS, EOS, use_cache=not use_cache))
-    assert beam_search(paper, src, mask, 12, BOS, EOS, 3) == beam_search(
-        paper, src, mask, 12, BOS, EOS, 3, use_cache=False
-    )
+    assert beam_search(paper, src, 12, 3) == beam_search(paper, src, 12, 3, use_cache=False)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -130,9 +138,20 @@ def test_greedy_and_beam_match_marian_generate(seed):
     greedy = greedy_decode(paper, src, mask, 12, BOS, EOS)
     want = marian.generate(src, attention_mask=attention_mask, max_new_tokens=11, num_beams=1)
     assert [upto_eos(r[1:]) for r in greedy.tolist()] == [upto_eos(r[1:]) for r in want.tolist()]
+    assert beam_search(paper, src, 12, 1) == [upto_eos(r[1:]) for r in want.tolist()]  # generate's greedy
     for beams, length_penalty, early_stopping in ((4, 1.0, False), (3, 0.6, True), (2, 1.0, False)):
-        ours = beam_search(paper, src, mask, 12, BOS, EOS, beams, length_penalty, early_stopping)
+        ours = beam_search(paper, src, 12, beams, length_penalty, early_stopping)
         want = marian.generate(src, attention_mask=attention_mask, max_new_tokens=11, num_beams=beams,
                                length_penalty=length_penalty, early_stopping=early_stopping)  # fmt: skip
         assert [upto_eos(r) for r in ours] == [upto_eos(r[1:]) for r in want.tolist()]
         assert any(EOS in r for r in ours)
+
+
+def test_adapter_checks_source_ids_against_the_source_vocabulary_and_special_ids_against_the_target():
+    torch.manual_seed(0)
+    paper = make_model(30, 12, N=1, d_model=16, d_ff=32, h=2, dropout=0.0).eval()
+    src = torch.tensor([[29, 17, 5, 12]])  # ids the target vocabulary of 12 does not have
+    out = PaperTransformerForGeneration(paper, decoder_start_token_id=1).generate(src, max_new_tokens=6)
+    assert out.tolist() == greedy_decode(paper, src, None, 7, 1).tolist()
+    with pytest.raises(ValueError, match="eos_token_id=12 is outside the target vocabulary of 12"):
+        PaperTransformerForGeneration(paper, decoder_start_token_id=1, eos_token_id=12)

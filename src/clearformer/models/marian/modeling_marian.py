@@ -23,7 +23,7 @@ from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, EncoderDecoderCache, as_cache
 from ...nn.masks import causal_mask, padding_mask, padding_mask_or_none
 from ...nn.positional import SinusoidalPositionalEmbedding
-from ..transformer.seq2seq import (
+from ..seq2seq import (
     DecoderOutput,
     as_encoder_output,
     lm_output,

@@ -23,7 +23,7 @@ from ...modeling_utils import PreTrainedModel, validate_attention_mask, validate
 from ...nn.attention import attention, merge_heads, split_heads
 from ...nn.cache import Cache, EncoderDecoderCache, as_cache
 from ...nn.masks import causal_allowed, padding_mask, to_additive
-from ..transformer.seq2seq import (
+from ..seq2seq import (
     DecoderOutput,
     as_encoder_output,
     lm_output,
