@@ -28,7 +28,7 @@ from clearformer.modeling_outputs import (
 # Every module that declares output classes, and transformers' modules to look the same name up in.
 OUR_MODULES = (
     "clearformer.modeling_outputs",
-    "clearformer.models.transformer.seq2seq",
+    "clearformer.models.seq2seq",
     "clearformer.models.gpt2.modeling_gpt2",
     "clearformer.generation.outputs",
 )
