@@ -1,5 +1,5 @@
 """Atomic tokenizer files: each file is written to a temporary file in its folder, fsynced and
-renamed over the target (``clearformer.checkpoint``'s writer), so a kill or a full disk mid-save
+renamed over the target, so a kill or a full disk mid-save
 leaves the previous file or the new one, never a torn ``merges.txt`` that loads as another
 tokenizer. The file gets the mode a plain ``open(path, "w")`` would give it, not mkstemp's 0600.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,16 +21,22 @@ def _default_mode() -> int:
 
 
 def _write(path: Path, fill) -> None:
-    # imported here: checkpoint pulls in torch, which tokenizing never needs
-    from ..checkpoint import _atomic_write
-
+    # The checkpoint writer does the same for weights; it lives with torch, which tokenizing
+    # never needs, so these dozen lines are repeated here rather than imported from layer 1's torch side.
     mode = path.stat().st_mode & 0o777 if path.is_file() else _default_mode()
-
-    def write(tmp: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
         fill(tmp)
         os.chmod(tmp, mode)
-
-    _atomic_write(path, write)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> str:
