@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import models as _models  # noqa: F401  (registers each family's tokenizer with AutoTokenizer)
+from .models import auto_tokenizer as _auto_tokenizer  # noqa: F401  (fills AutoTokenizer's registry)
 
 __version__ = "0.1.0"
 

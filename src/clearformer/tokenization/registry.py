@@ -1,7 +1,7 @@
 """Which tokenizer class a checkpoint folder needs: the table ``AutoTokenizer`` reads.
 
 tokenization/ knows no model family. Each family registers its tokenizer here (see
-``clearformer/models/__init__.py``), by class or by ``"module:Class"`` path so that nothing is
+``clearformer/models/auto_tokenizer.py``), by class or by ``"module:Class"`` path so that nothing is
 imported until a folder needs it; users add their own with ``AutoTokenizer.register``.
 """
 
