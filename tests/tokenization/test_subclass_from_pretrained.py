@@ -61,3 +61,20 @@ def test_only_the_vocabulary_files_present_are_passed(tmp_path):
     assert TwoFileTokenizer.from_pretrained(tmp_path).files_given == (str(tmp_path / "vocab.txt"), None)
     (tmp_path / "notes.txt").write_text("x\n")
     assert TwoFileTokenizer.from_pretrained(tmp_path).files_given[1] == str(tmp_path / "notes.txt")
+
+
+def test_handwritten_subclass_decodes_with_4x_space_clean_up_unless_told_otherwise(tmp_path):
+    # chapter 3.1's tokenizer was written for transformers 4.x, whose decode cleaned " !" up by
+    # default; its own convert_tokens_to_string joins with spaces
+    folder = minilm_folder()
+    tok = NotebookTokenizer.from_pretrained(folder)
+    ids = tok("I like natural language progressing!")["input_ids"]
+    assert tok.decode(ids, skip_special_tokens=True) == "i like natural language progressing!"
+    assert tok.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False).endswith("progressing !")
+    for name in ("vocab.txt", "tokenizer_config.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / "tokenizer_config.json").write_text('{"clean_up_tokenization_spaces": false}')
+    told = NotebookTokenizer.from_pretrained(tmp_path)
+    assert told.decode(ids, skip_special_tokens=True).endswith("progressing !")
+    # clearformer's own tokenizers keep transformers 5.24's default (no clean-up step)
+    assert BertTokenizer.from_pretrained(folder).clean_up_tokenization_spaces is False

@@ -80,7 +80,7 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         model_max_length: int | None = None,
         padding_side: str | None = None,
         truncation_side: str | None = None,
-        clean_up_tokenization_spaces: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
         model_input_names: list[str] | None = None,
         additional_special_tokens: Sequence | None = None,
         name_or_path: str = "",
@@ -107,6 +107,10 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         for side in (self.padding_side, self.truncation_side):
             if side not in ("left", "right"):
                 raise ValueError(f"padding_side/truncation_side must be 'left' or 'right', got {side!r}")
+        if clean_up_tokenization_spaces is None:
+            # a hand-written tokenizer is transformers 4.x code, whose decode cleaned " ," up by
+            # default; ours follow 5.24 (their decoders do their own clean-up)
+            clean_up_tokenization_spaces = isinstance(pipeline, SubclassPipeline)
         self.clean_up_tokenization_spaces = clean_up_tokenization_spaces
         if model_input_names is not None:
             self.model_input_names = list(model_input_names)

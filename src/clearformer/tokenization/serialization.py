@@ -286,7 +286,8 @@ def load_tokenizer(cls, name_or_path, **kwargs):
     folder = resolve_pretrained_dir(name_or_path)
     config = read_tokenizer_config(folder)
     init = {k: _as_token(v) for k, v in config.items() if k not in _IGNORED_CONFIG_KEYS}
-    init["clean_up_tokenization_spaces"] = bool(config.get("clean_up_tokenization_spaces", False))
+    if "clean_up_tokenization_spaces" in config:  # otherwise the class's own default
+        init["clean_up_tokenization_spaces"] = bool(config["clean_up_tokenization_spaces"])
     if isinstance(init.get("additional_special_tokens"), list):
         init["additional_special_tokens"] = [_as_token(t) for t in init["additional_special_tokens"]]
     init.update(kwargs)
