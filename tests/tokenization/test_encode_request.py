@@ -11,7 +11,7 @@ import pytest
 from clearformer.tokenization.request import EncodeRequest
 
 
-def test_call_resolves_its_options_into_one_frozen_request(ours):
+def test_call_resolves_its_options_into_one_frozen_request(ours, monkeypatch):
     tok = ours("bert")
     seen = []
     original = type(tok)._encode_examples
@@ -20,12 +20,10 @@ def test_call_resolves_its_options_into_one_frozen_request(ours):
         seen.append(request)
         return original(self, examples, batched, request)
 
-    tok.model_max_length = 16
-    type(tok)._encode_examples, saved = spy, original
-    try:
-        out = tok(["a b", "c"], padding=True, truncation=True, return_length=True)
-    finally:
-        type(tok)._encode_examples = saved
+    # monkeypatch gives the session-wide fixture its method and limit back afterwards
+    monkeypatch.setattr(type(tok), "_encode_examples", spy)
+    monkeypatch.setattr(tok, "model_max_length", 16)
+    out = tok(["a b", "c"], padding=True, truncation=True, return_length=True)
     (request,) = seen
     assert request == EncodeRequest(
         truncation="longest_first", max_length=16, padding="longest", pad_length=16, return_length=True
