@@ -89,7 +89,7 @@ def make_model_dir(folder: str) -> None:
 
 
 def wikitext_windows(n: int = 8, length: int = 64) -> torch.Tensor:
-    from clearformer.tokenization import GPT2Tokenizer
+    from clearformer import GPT2Tokenizer
 
     tok = GPT2Tokenizer(str(GPT2_DATA / "encoder.json"), str(GPT2_DATA / "vocab.bpe"))
     ids = tok(WIKI.read_text(encoding="utf-8")[:60000])["input_ids"]

@@ -206,7 +206,7 @@ def main() -> None:
 
 def print_summary(results: list[dict]) -> None:
     """Best rate per (model, workload, side) over the rounds, wall-clock and per CPU-second, and
-    the ratios to hf-python (all sides) and to hf-rust (use_fast). Every side is one thread
+    the ratios to hf-python (all sides) and to hf-rust (backend="tokenizers"). Every side is one thread
     (TOKENIZERS_PARALLELISM=false), so CPU time is its work; on a shared machine the CPU-time
     ratio is the steadier one, the wall-clock one is what an idle machine would show."""
     speed: dict = {}

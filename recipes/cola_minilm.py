@@ -53,7 +53,7 @@ def tokenized(cola, tokenizer):
 
 
 def run_clearformer(cola, init_dir: str, out: str) -> dict:
-    from clearformer.tokenization import BertTokenizer
+    from clearformer import BertTokenizer
 
     tokenizer = BertTokenizer.from_pretrained(init_dir)
     data = tokenized(cola, tokenizer)

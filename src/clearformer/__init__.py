@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .models import auto_tokenizer as _auto_tokenizer  # noqa: F401  (fills AutoTokenizer's registry)
+
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, list[str]] = {
@@ -78,19 +80,19 @@ _EXPORTS: dict[str, list[str]] = {
     "models.t5.configuration_t5": ["T5Config"],
     "models.t5.modeling_t5": ["T5Model", "T5ForConditionalGeneration", "T5EncoderModel"],
     "models.transformer.modeling_transformer": ["make_model"],
+    "models.bert.tokenization_bert": ["BertTokenizer"],
+    "models.distilbert.tokenization_distilbert": ["DistilBertTokenizer"],
+    "models.gpt2.tokenization_gpt2": ["GPT2Tokenizer"],
+    "models.roberta.tokenization_roberta": ["RobertaTokenizer"],
     "models.marian.tokenization_marian": ["MarianTokenizer"],
     "models.t5.tokenization_t5": ["T5Tokenizer"],
     "tokenization": [
         "AddedToken",
         "AutoTokenizer",
         "BatchEncoding",
-        "BertTokenizer",
-        "DistilBertTokenizer",
-        "GPT2Tokenizer",
         "PreTrainedTokenizer",
         "PreTrainedTokenizerBase",
         "PreTrainedTokenizerFast",
-        "RobertaTokenizer",
         "TokenizersBackend",
     ],
     "generation": [

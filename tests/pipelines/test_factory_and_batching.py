@@ -152,3 +152,22 @@ def test_no_model_uses_transformers_default_from_the_local_cache(tiny, tmp_path,
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     classifier = pipeline("sentiment-analysis")
     assert_close(classifier(TEXTS), pipeline("sentiment-analysis", model=tiny("sentiment"))(TEXTS))
+
+
+def test_backend_tokenizers_gives_the_rust_twin_and_use_fast_is_ignored(tiny):
+    from clearformer.tokenization import TokenizersBackend
+
+    rust = pipeline("sentiment-analysis", model=tiny("sentiment"), backend="tokenizers")
+    assert isinstance(rust.tokenizer, TokenizersBackend)
+    for use_fast in (True, False):  # accepted and ignored, as in transformers 5.24
+        plain = pipeline("sentiment-analysis", model=tiny("sentiment"), use_fast=use_fast)
+        assert not isinstance(plain.tokenizer, TokenizersBackend)
+        assert_close(plain(TEXTS, top_k=None), rust(TEXTS, top_k=None))
+    with pytest.raises(ValueError, match="backend='rust'"):
+        pipeline("sentiment-analysis", model=tiny("sentiment"), backend="rust")
+
+
+def test_backend_with_a_built_tokenizer_is_refused_not_ignored(tiny):
+    tokenizer = AutoTokenizer.from_pretrained(tiny("sentiment"))
+    with pytest.raises(ValueError, match="already built BertTokenizer"):
+        pipeline("sentiment-analysis", model=tiny("sentiment"), tokenizer=tokenizer, backend="tokenizers")

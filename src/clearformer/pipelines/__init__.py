@@ -113,9 +113,10 @@ def pipeline(
     tokenizer: Any = None,
     device: int | str | Any = None,
     batch_size: int | None = None,
-    use_fast: bool = False,
+    use_fast: bool | None = None,
     model_kwargs: dict | None = None,
     dtype: Any = None,
+    backend: str | None = None,
     **kwargs: Any,
 ) -> Pipeline:
     """Build the pipeline for ``task`` from a local model folder (or a loaded model object).
@@ -123,6 +124,8 @@ def pipeline(
     ``tokenizer`` defaults to the model's folder; ``device`` is -1/"cpu", a CUDA index, a string
     or a torch.device; ``batch_size`` batches inputs (results do not depend on it); other keyword
     arguments are the task's options (``aggregation_strategy="simple"``, ``top_k=3``...).
+    ``backend="tokenizers"`` loads the tokenizer on the `tokenizers` package (same results);
+    ``use_fast`` is accepted and ignored, as in transformers 5.24.
     """
     kwargs.pop("framework", None)  # transformers' old "pt"/"tf" switch; torch is the only one here
     dtype = kwargs.pop("torch_dtype", dtype)  # the course's 4.x name
@@ -144,7 +147,7 @@ def pipeline(
     elif model_kwargs or dtype is not None:
         raise ValueError("model_kwargs/dtype only apply when the model is loaded from a folder; it is already built")
     _check_model(model, spec, name)
-    tokenizer = _load_tokenizer(tokenizer, model, folder, use_fast)
+    tokenizer = _load_tokenizer(tokenizer, model, folder, backend)
     module, cls = spec.pipeline.split(":")
     pipeline_class = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
     return pipeline_class(model=model, tokenizer=tokenizer, device=device, batch_size=batch_size, task=name, **kwargs)
@@ -198,7 +201,7 @@ def _check_model(model: Any, spec: Task, task: str) -> None:
         )
 
 
-def _load_tokenizer(tokenizer: Any, model: Any, folder, use_fast: bool) -> Any:
+def _load_tokenizer(tokenizer: Any, model: Any, folder, backend: str | None) -> Any:
     from ..tokenization import AutoTokenizer
 
     if tokenizer is None:
@@ -210,10 +213,16 @@ def _load_tokenizer(tokenizer: Any, model: Any, folder, use_fast: bool) -> Any:
             )
         tokenizer = source
     if isinstance(tokenizer, (str, os.PathLike)):
-        return AutoTokenizer.from_pretrained(tokenizer, use_fast=use_fast)
+        return AutoTokenizer.from_pretrained(tokenizer, backend=backend)
     if isinstance(tokenizer, tuple):  # transformers' (name, {kwargs}) form
         path, options = tokenizer
-        return AutoTokenizer.from_pretrained(path, use_fast=use_fast, **options)
+        return AutoTokenizer.from_pretrained(path, **{"backend": backend, **options})
+    if backend is not None:
+        raise ValueError(
+            f"backend={backend!r} chooses how a tokenizer is loaded, but tokenizer= is an already built "
+            f"{type(tokenizer).__name__}; pass the tokenizer's folder instead, or load it with "
+            f"from_pretrained(folder, backend={backend!r})"
+        )
     return tokenizer
 
 

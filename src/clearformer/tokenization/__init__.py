@@ -1,48 +1,38 @@
 """clearformer's tokenizers: a readable normalizer -> pre-tokenizer -> model -> post-processor ->
-decoder pipeline (WordPiece, byte-level BPE) behind Hugging Face's tokenizer API."""
+decoder pipeline (WordPiece, byte-level BPE) behind Hugging Face's tokenizer API.
 
-from .added_tokens import AddedToken
-from .auto import AutoTokenizer
-from .base import PreTrainedTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
-from .batch_encoding import BatchEncoding, CharSpan, TokenSpan
-from .encoding import Encoding
-from .pipeline import Pipeline
+The model-specific classes (``BertTokenizer`` ...) live in ``clearformer.models.<family>`` and
+are exported by ``clearformer``; this package knows no model family (docs/architecture.md).
+Names are imported on first use, so the model families can register their tokenizers
+(registry.py) without loading the tokenizer code.
+"""
 
+from __future__ import annotations
 
-def __getattr__(name: str):
-    # the model-specific classes live in models/<m>/ and are imported on first use, so that
-    # `clearformer.tokenization` does not pull every model package in
-    if name == "TokenizersBackend":  # imports nothing from `tokenizers` until one is built
-        from .tokenizers_backend import TokenizersBackend
+import importlib
+from typing import Any
 
-        return TokenizersBackend
-    lazy = {
-        "BertTokenizer": "clearformer.models.bert.tokenization_bert",
-        "DistilBertTokenizer": "clearformer.models.distilbert.tokenization_distilbert",
-        "GPT2Tokenizer": "clearformer.models.gpt2.tokenization_gpt2",
-        "RobertaTokenizer": "clearformer.models.roberta.tokenization_roberta",
-    }
-    if name in lazy:
-        import importlib
-
-        return getattr(importlib.import_module(lazy[name]), name)
-    raise AttributeError(f"module 'clearformer.tokenization' has no attribute {name!r}")
+_EXPORTS: dict[str, list[str]] = {
+    "added_tokens": ["AddedToken"],
+    "auto": ["AutoTokenizer"],
+    "base": ["PreTrainedTokenizer", "PreTrainedTokenizerBase", "PreTrainedTokenizerFast"],
+    "batch_encoding": ["BatchEncoding", "CharSpan", "TokenSpan"],
+    "encoding": ["Encoding"],
+    "pipeline": ["Pipeline"],
+    "registry": ["register_tokenizer"],
+    "tokenizers_backend": ["TokenizersBackend"],  # imports nothing from `tokenizers` until one is built
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
 
 
-__all__ = [
-    "AddedToken",
-    "AutoTokenizer",
-    "BatchEncoding",
-    "BertTokenizer",
-    "CharSpan",
-    "DistilBertTokenizer",
-    "Encoding",
-    "GPT2Tokenizer",
-    "Pipeline",
-    "PreTrainedTokenizer",
-    "PreTrainedTokenizerBase",
-    "PreTrainedTokenizerFast",
-    "RobertaTokenizer",
-    "TokenSpan",
-    "TokenizersBackend",
-]
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'clearformer.tokenization' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,50 +1,26 @@
 """``AutoTokenizer``: pick the tokenizer class for a local checkpoint folder.
 
 Resolution order, as in transformers: ``tokenizer_class`` in tokenizer_config.json, then
-``model_type`` in config.json, then the model type inside tokenizer.json. The default is
-clearformer's own Python tokenizer (a ``PreTrainedTokenizerFast`` for BERT, GPT-2, RoBERTa);
-``backend="tokenizers"`` opts into the `tokenizers` package (Rust) behind the same API.
-``use_fast`` is accepted and ignored, as transformers 5.24 does.
+``model_type`` in config.json, then the model type inside tokenizer.json, each looked up in the
+registry (registry.py) that the model families fill. The default is clearformer's own Python
+tokenizer (a ``PreTrainedTokenizerFast`` for BERT, GPT-2, RoBERTa); ``backend="tokenizers"`` opts
+into the `tokenizers` package (Rust) behind the same API. ``use_fast`` is accepted and ignored,
+as transformers 5.24 does.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from ..hub import resolve_pretrained_dir
+from .registry import (
+    MODEL_TYPE_TO_TOKENIZER,
+    TOKENIZER_CLASSES,
+    register_tokenizer,
+    tokenizer_class_from_name,
+    tokenizer_name_for_json,
+)
 from .serialization import read_json, read_tokenizer_config
 
-# class name -> "module:attribute", imported on first use so a registry entry costs nothing.
-TOKENIZER_CLASSES: dict[str, str] = {
-    "BertTokenizer": "clearformer.models.bert.tokenization_bert:BertTokenizer",
-    "DistilBertTokenizer": ("clearformer.models.distilbert.tokenization_distilbert:DistilBertTokenizer"),
-    "GPT2Tokenizer": "clearformer.models.gpt2.tokenization_gpt2:GPT2Tokenizer",
-    "RobertaTokenizer": "clearformer.models.roberta.tokenization_roberta:RobertaTokenizer",
-    "MarianTokenizer": "clearformer.models.marian.tokenization_marian:MarianTokenizer",
-    "T5Tokenizer": "clearformer.models.t5.tokenization_t5:T5Tokenizer",
-}
-MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
-    "bert": "BertTokenizer",
-    "distilbert": "DistilBertTokenizer",
-    "gpt2": "GPT2Tokenizer",
-    "roberta": "RobertaTokenizer",
-    "marian": "MarianTokenizer",
-    "t5": "T5Tokenizer",
-}
-
-
-def tokenizer_class_from_name(name: str) -> type:
-    base = name.removesuffix("TokenizersBackend").removesuffix("Fast")
-    target = TOKENIZER_CLASSES.get(base)
-    if target is None:
-        raise ValueError(
-            f"tokenizer class {name!r} is not supported; supported: {sorted(TOKENIZER_CLASSES)} "
-            "(add one with AutoTokenizer.register)"
-        )
-    if not isinstance(target, str):
-        return target
-    module, attr = target.split(":")
-    return getattr(importlib.import_module(module), attr)
+__all__ = ["MODEL_TYPE_TO_TOKENIZER", "TOKENIZER_CLASSES", "AutoTokenizer", "tokenizer_class_from_name"]
 
 
 class AutoTokenizer:
@@ -56,13 +32,7 @@ class AutoTokenizer:
     @staticmethod
     def register(model_type_or_class: str, tokenizer_class: type, exist_ok: bool = False) -> None:
         """Make ``model_type`` (config.json) and the class name resolve to ``tokenizer_class``."""
-        name = tokenizer_class.__name__
-        if not exist_ok and model_type_or_class in MODEL_TYPE_TO_TOKENIZER:
-            raise ValueError(f"{model_type_or_class!r} is already registered; pass exist_ok=True")
-        TOKENIZER_CLASSES[name] = tokenizer_class
-        MODEL_TYPE_TO_TOKENIZER[model_type_or_class] = name
-        if model_type_or_class != name:
-            TOKENIZER_CLASSES.setdefault(model_type_or_class, tokenizer_class)
+        register_tokenizer(model_type_or_class, tokenizer_class, exist_ok=exist_ok)
 
     @staticmethod
     def resolve_class(name_or_path) -> type:
@@ -81,12 +51,10 @@ class AutoTokenizer:
                 )
             return tokenizer_class_from_name(MODEL_TYPE_TO_TOKENIZER[model_type])
         if (folder / "tokenizer.json").is_file():
-            model = read_json(folder / "tokenizer.json").get("model", {})
-            post = (read_json(folder / "tokenizer.json").get("post_processor") or {}).get("type")
-            if model.get("type") == "WordPiece":
-                return tokenizer_class_from_name("BertTokenizer")
-            if model.get("type") == "BPE":
-                name = "RobertaTokenizer" if post == "RobertaProcessing" else "GPT2Tokenizer"
+            spec = read_json(folder / "tokenizer.json")
+            post = (spec.get("post_processor") or {}).get("type")
+            name = tokenizer_name_for_json(spec.get("model", {}).get("type"), post)
+            if name is not None:
                 return tokenizer_class_from_name(name)
         raise ValueError(
             f"cannot tell which tokenizer {folder} needs: no tokenizer_class in "

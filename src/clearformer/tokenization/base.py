@@ -7,13 +7,14 @@ of those without per-word alignment (T5, Marian). ``TokenizersBackend`` (tokeniz
 runs the same pipeline in the `tokenizers` package (``backend="tokenizers"``).
 
 What ``tokenizer(text, ...)`` runs (the handbook asks; transformers names it ``__call__`` ->
-``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and options, then
-``_encode_examples`` runs per text ``Pipeline.encode_sequence`` (normalizer, pre-tokenizer, model)
-and ``Pipeline.post_process`` (truncation with stride/overflow, special tokens, token types:
-transformers' prepare_for_model step, public here as ``prepare_for_model`` for ids you already
-have), then ``_finalize`` pads the rows and picks the fields -> ``BatchEncoding``. The
-``backend="tokenizers"`` classes replace ``_encode_examples`` with one ``tokenizers``
-``encode_batch`` call (see tokenizers_backend.py). Outputs match transformers 5.24 field for field.
+``prepare_for_model`` -> ``BatchEncoding``): ``__call__`` checks inputs and resolves the options
+into one ``EncodeRequest`` (request.py), then ``_encode_examples`` runs per text
+``Pipeline.encode_sequence`` (normalizer, pre-tokenizer, model) and ``Pipeline.post_process``
+(truncation with stride/overflow, special tokens, token types: transformers' prepare_for_model
+step, public here as ``prepare_for_model`` for ids you already have), then ``_finalize`` pads
+the rows and picks the fields -> ``BatchEncoding``. The ``backend="tokenizers"`` classes
+replace ``_encode_examples`` with one ``tokenizers`` ``encode_batch`` call (see
+tokenizers_backend.py). Outputs match transformers 5.24 field for field.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .decoders import clean_up_tokenization
 from .encoding import Encoding
 from .padding import features_to_rows, pad_rows, target_length
 from .pipeline import TRUNCATION_STRATEGIES, Pipeline
+from .request import EncodeRequest
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
 
 VERY_LARGE_INTEGER = int(1e30)  # transformers' "no limit" model_max_length
@@ -78,7 +80,7 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         model_max_length: int | None = None,
         padding_side: str | None = None,
         truncation_side: str | None = None,
-        clean_up_tokenization_spaces: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
         model_input_names: list[str] | None = None,
         additional_special_tokens: Sequence | None = None,
         name_or_path: str = "",
@@ -105,6 +107,10 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         for side in (self.padding_side, self.truncation_side):
             if side not in ("left", "right"):
                 raise ValueError(f"padding_side/truncation_side must be 'left' or 'right', got {side!r}")
+        if clean_up_tokenization_spaces is None:
+            # a hand-written tokenizer is transformers 4.x code, whose decode cleaned " ," up by
+            # default; ours follow 5.24 (their decoders do their own clean-up)
+            clean_up_tokenization_spaces = isinstance(pipeline, SubclassPipeline)
         self.clean_up_tokenization_spaces = clean_up_tokenization_spaces
         if model_input_names is not None:
             self.model_input_names = list(model_input_names)
@@ -159,30 +165,6 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         Byte-level tokenizers (GPT-2, RoBERTa) also take ``add_prefix_space=`` for this call, as
         transformers' Python GPT-2 tokenizer did (the course uses it; 5.24 accepts and ignores it)."""
         prefix_space = kwargs.pop("add_prefix_space", None)
-        if prefix_space is not None:
-            with self._prefix_space(bool(prefix_space)):
-                return self(
-                    text,
-                    text_pair,
-                    add_special_tokens,
-                    padding,
-                    truncation,
-                    max_length,
-                    stride,
-                    is_split_into_words,
-                    pad_to_multiple_of,
-                    padding_side,
-                    return_tensors,
-                    return_token_type_ids,
-                    return_attention_mask,
-                    return_overflowing_tokens,
-                    return_special_tokens_mask,
-                    return_offsets_mapping,
-                    return_length,
-                    verbose,
-                    text_target,
-                    **kwargs,
-                )
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for the tokenizer call")
         if return_offsets_mapping and not getattr(self.pipeline, "has_offsets", True):
@@ -205,11 +187,9 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
                 f"a multiple of pad_to_multiple_of ({pad_to_multiple_of}); padding could not stay within "
                 "max_length (transformers raises here too)"
             )
-        return self._encode_examples(
-            examples,
-            batched,
-            is_split_into_words=is_split_into_words,
+        request = EncodeRequest(
             add_special_tokens=add_special_tokens,
+            is_split_into_words=is_split_into_words,
             truncation=strategy,
             max_length=max_length,
             stride=stride,
@@ -225,6 +205,10 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
             return_offsets_mapping=return_offsets_mapping,
             return_length=return_length,
         )
+        if prefix_space is None:
+            return self._encode_examples(examples, batched, request)
+        with self._prefix_space(bool(prefix_space)):
+            return self._encode_examples(examples, batched, request)
 
     @contextlib.contextmanager
     def _prefix_space(self, add_prefix_space: bool):
@@ -252,27 +236,7 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         finally:
             self.pipeline = pipeline
 
-    def _encode_examples(
-        self,
-        examples: list,
-        batched: bool,
-        is_split_into_words: bool,
-        add_special_tokens: bool,
-        truncation: str | None,
-        max_length: int | None,
-        stride: int,
-        padding: str,
-        pad_length: int | None,
-        pad_to_multiple_of: int | None,
-        padding_side: str | None,
-        return_tensors: str | None,
-        return_token_type_ids: bool | None,
-        return_attention_mask: bool | None,
-        return_overflowing_tokens: bool,
-        return_special_tokens_mask: bool,
-        return_offsets_mapping: bool,
-        return_length: bool,
-    ) -> BatchEncoding:
+    def _encode_examples(self, examples: list, batched: bool, request: EncodeRequest) -> BatchEncoding:
         """The checked (first, second) examples -> pipeline encodings -> padded BatchEncoding.
         (The ``backend="tokenizers"`` classes override this with one ``encode_batch`` call.)"""
         rows, mapping = [], []
@@ -280,32 +244,23 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
             encodings = self.pipeline.encode(
                 first,
                 second,
-                is_pretokenized=is_split_into_words,
-                add_special_tokens=add_special_tokens,
-                truncation=truncation,
-                max_length=max_length,
-                stride=stride,
+                is_pretokenized=request.is_split_into_words,
+                add_special_tokens=request.add_special_tokens,
+                truncation=request.truncation,
+                max_length=request.max_length,
+                stride=request.stride,
                 from_left=self.truncation_side == "left",
             )
-            if not return_overflowing_tokens:
+            if not request.return_overflowing_tokens:
                 encodings = encodings[:1]
             rows += encodings
             mapping += [index] * len(encodings)
         return self._finalize(
             rows,
-            batched=batched or return_overflowing_tokens,
+            batched=batched or request.return_overflowing_tokens,
             n_sequences=2 if examples and examples[0][1] is not None else 1,
-            padding=padding,
-            max_length=pad_length,
-            pad_to_multiple_of=pad_to_multiple_of,
-            padding_side=padding_side,
-            return_tensors=return_tensors,
-            return_token_type_ids=return_token_type_ids,
-            return_attention_mask=return_attention_mask,
-            return_special_tokens_mask=return_special_tokens_mask,
-            return_offsets_mapping=return_offsets_mapping,
-            return_length=return_length,
-            overflow_to_sample_mapping=mapping if return_overflowing_tokens else None,
+            request=request,
+            overflow_to_sample_mapping=mapping if request.return_overflowing_tokens else None,
         )
 
     @staticmethod
@@ -422,14 +377,22 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         )
         if not return_overflowing_tokens:
             rows = rows[:1]
+        request = EncodeRequest(
+            add_special_tokens=add_special_tokens,
+            truncation=strategy,
+            max_length=max_length,
+            stride=stride,
+            padding=pad_strategy,
+            pad_length=pad_length,
+            return_overflowing_tokens=return_overflowing_tokens,
+            **kwargs,
+        )
         return self._finalize(
             rows,
             batched=return_overflowing_tokens,
             n_sequences=2 if pair_ids is not None else 1,
-            padding=pad_strategy,
-            max_length=pad_length,
+            request=request,
             overflow_to_sample_mapping=[0] * len(rows) if return_overflowing_tokens else None,
-            **kwargs,
         )
 
     def _bare_encoding(self, ids: list[int]) -> Encoding:
@@ -440,24 +403,17 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
         self,
         rows: list[Encoding],
         batched: bool,
-        n_sequences: int = 1,
-        padding: str = "do_not_pad",
-        max_length: int | None = None,
-        pad_to_multiple_of: int | None = None,
-        padding_side: str | None = None,
-        return_tensors: str | None = None,
-        return_token_type_ids: bool | None = None,
-        return_attention_mask: bool | None = None,
-        return_special_tokens_mask: bool = False,
-        return_offsets_mapping: bool = False,
-        return_length: bool = False,
+        n_sequences: int,
+        request: EncodeRequest,
         overflow_to_sample_mapping: list[int] | None = None,
     ) -> BatchEncoding:
         """Pad the rows and build the BatchEncoding with the fields asked for."""
-        if padding != "do_not_pad":
-            self._pad_rows(rows, padding, max_length, pad_to_multiple_of, padding_side)
+        if request.padding != "do_not_pad":
+            self._pad_rows(rows, request.padding, request.pad_length, request.pad_to_multiple_of, request.padding_side)
+        return_token_type_ids = request.return_token_type_ids
         if return_token_type_ids is None:
             return_token_type_ids = "token_type_ids" in self.model_input_names
+        return_attention_mask = request.return_attention_mask
         if return_attention_mask is None:
             return_attention_mask = "attention_mask" in self.model_input_names
         data = {"input_ids": [r.ids for r in rows]}
@@ -465,17 +421,17 @@ class PreTrainedTokenizerBase(SpecialTokensMixin):
             data["token_type_ids"] = [r.type_ids for r in rows]
         if return_attention_mask:
             data["attention_mask"] = [r.attention_mask for r in rows]
-        if return_special_tokens_mask:
+        if request.return_special_tokens_mask:
             data["special_tokens_mask"] = [r.special_tokens_mask for r in rows]
-        if return_offsets_mapping:
+        if request.return_offsets_mapping:
             data["offset_mapping"] = [r.offsets for r in rows]
-        if return_length:
+        if request.return_length:
             data["length"] = [len(r.ids) for r in rows]
         if overflow_to_sample_mapping is not None:
             data["overflow_to_sample_mapping"] = overflow_to_sample_mapping
-        if not batched and return_tensors is None:
+        if not batched and request.return_tensors is None:
             data = {k: (v if k == "length" else v[0]) for k, v in data.items()}
-        return BatchEncoding(data, rows, tensor_type=return_tensors, n_sequences=n_sequences)
+        return BatchEncoding(data, rows, tensor_type=request.return_tensors, n_sequences=n_sequences)
 
     def _pad_rows(self, rows, strategy, max_length, pad_to_multiple_of, padding_side) -> None:
         target = target_length(rows, strategy, max_length, pad_to_multiple_of)

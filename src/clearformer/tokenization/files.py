@@ -1,51 +1,8 @@
-"""Atomic tokenizer files: each file is written to a temporary file in its folder, fsynced and
-renamed over the target (``clearformer.weight_files``' writer), so a kill or a full disk mid-save
-leaves the previous file or the new one, never a torn ``merges.txt`` that loads as another
-tokenizer. The file gets the mode a plain ``open(path, "w")`` would give it, not mkstemp's 0600.
-"""
+"""Tokenizer files are written atomically (``clearformer.atomic_files``): a kill mid-save never
+leaves a torn ``merges.txt`` that would load as another tokenizer."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from functools import lru_cache
-from pathlib import Path
+from ..atomic_files import copy_file_atomic, write_text_atomic
 
-
-@lru_cache(maxsize=1)
-def _default_mode() -> int:
-    mask = os.umask(0)  # the only portable way to read the umask is to set it and put it back
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _write(path: Path, fill) -> None:
-    # imported here: weight_files pulls in torch, which tokenizing never needs
-    from ..weight_files.write import _atomic_write
-
-    mode = path.stat().st_mode & 0o777 if path.is_file() else _default_mode()
-
-    def write(tmp: str) -> None:
-        fill(tmp)
-        os.chmod(tmp, mode)
-
-    _atomic_write(path, write)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> str:
-    """Write UTF-8 ``text`` with "\\n" line ends kept as they are; returns the path as a string."""
-    path = Path(path)
-
-    def fill(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-
-    _write(path, fill)
-    return str(path)
-
-
-def copy_file_atomic(source: str | os.PathLike, target: str | os.PathLike) -> str:
-    """Copy ``source`` to ``target`` (a .model/.spm file) with the same guarantee."""
-    target = Path(target)
-    _write(target, lambda tmp: shutil.copyfile(source, tmp))
-    return str(target)
+__all__ = ["copy_file_atomic", "write_text_atomic"]

@@ -275,11 +275,19 @@ def read_tokenizer_config(folder: Path) -> dict:
     return config
 
 
+def _tokenizes_itself(cls) -> bool:
+    """A hand-written subclass (its own ``_tokenize``, see custom.py)."""
+    from .base import PreTrainedTokenizerBase
+
+    return getattr(cls, "_tokenize", None) is not getattr(PreTrainedTokenizerBase, "_tokenize", None)
+
+
 def load_tokenizer(cls, name_or_path, **kwargs):
     folder = resolve_pretrained_dir(name_or_path)
     config = read_tokenizer_config(folder)
     init = {k: _as_token(v) for k, v in config.items() if k not in _IGNORED_CONFIG_KEYS}
-    init["clean_up_tokenization_spaces"] = bool(config.get("clean_up_tokenization_spaces", False))
+    if "clean_up_tokenization_spaces" in config:  # otherwise the class's own default
+        init["clean_up_tokenization_spaces"] = bool(config["clean_up_tokenization_spaces"])
     if isinstance(init.get("additional_special_tokens"), list):
         init["additional_special_tokens"] = [_as_token(t) for t in init["additional_special_tokens"]]
     init.update(kwargs)
@@ -287,7 +295,15 @@ def load_tokenizer(cls, name_or_path, **kwargs):
     json_file = folder / "tokenizer.json"
     vocab_files = {k: folder / v for k, v in cls.vocab_files_names.items()}
     have_vocab = bool(vocab_files) and all(p.is_file() for p in vocab_files.values())
-    if json_file.is_file() and "_pipeline" not in init:
+    # Every vocabulary file the class names and the folder has goes to the constructor, even
+    # beside a tokenizer.json, as transformers' Python tokenizers always got them: a subclass
+    # written like chapter 3.1's requires vocab_file (issue 15). Arguments the caller gave win.
+    for key, path in vocab_files.items():
+        if path.is_file():
+            init.setdefault(key, str(path))
+    # a hand-written subclass's own _tokenize is its tokenizer, not the tokenizer.json beside it
+    use_json = json_file.is_file() and "_pipeline" not in init and not (have_vocab and _tokenizes_itself(cls))
+    if use_json:
         try:
             pipeline = pipeline_from_json(read_json(json_file), json_file)
         except UnsupportedTokenizerJson:
@@ -299,14 +315,12 @@ def load_tokenizer(cls, name_or_path, **kwargs):
             init["_pipeline"] = pipeline
             if init.get("never_split"):
                 pipeline.set_never_split(init["never_split"])
-    if "_pipeline" not in init:
-        if not have_vocab:
-            missing = [str(p) for p in vocab_files.values() if not p.is_file()]
-            raise FileNotFoundError(
-                f"{folder} has neither tokenizer.json nor the vocabulary files "
-                f"{cls.__name__} needs (missing: {', '.join(missing)})"
-            )
-        init.update({k: str(p) for k, p in vocab_files.items()})
+    if "_pipeline" not in init and not have_vocab:
+        missing = [str(p) for p in vocab_files.values() if not p.is_file()]
+        raise FileNotFoundError(
+            f"{folder} has neither tokenizer.json nor the vocabulary files "
+            f"{cls.__name__} needs (missing: {', '.join(missing)})"
+        )
     tokenizer = cls(**init)
     for token_id, entry in config.get("added_tokens_decoder", {}).items():
         token = _as_token(entry)

@@ -18,12 +18,14 @@ Only the fields the call returns (ids, masks, offsets ...) are converted to Pyth
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from .base import PreTrainedTokenizerFast
 from .batch_encoding import BatchEncoding
 from .encoding import Encoding
 from .pipeline import Pipeline
+from .request import EncodeRequest
 from .serialization import pipeline_to_json
 
 
@@ -184,81 +186,42 @@ class TokenizersBackend(PreTrainedTokenizerFast):
 
     _python_class: type | None = None
 
-    def _encode_examples(
-        self,
-        examples: list,
-        batched: bool,
-        is_split_into_words: bool,
-        add_special_tokens: bool,
-        truncation: str | None,
-        max_length: int | None,
-        stride: int,
-        padding: str,
-        pad_length: int | None,
-        pad_to_multiple_of: int | None,
-        padding_side: str | None,
-        return_tensors: str | None,
-        return_token_type_ids: bool | None,
-        return_attention_mask: bool | None,
-        return_overflowing_tokens: bool,
-        return_special_tokens_mask: bool,
-        return_offsets_mapping: bool,
-        return_length: bool,
-    ) -> BatchEncoding:
+    def _encode_examples(self, examples: list, batched: bool, request: EncodeRequest) -> BatchEncoding:
         """One ``encode_batch`` over all examples; its Encodings are the rows, unconverted."""
         pipeline = self.pipeline
         is_pair = examples[0][1] is not None if examples else False
-        if truncation is not None and max_length is not None:
+        if request.truncation is not None and request.max_length is not None:
             n_special = (
                 pipeline.post_processor.num_special_tokens_to_add(any(s is not None for _, s in examples))
-                if add_special_tokens
+                if request.add_special_tokens
                 else 0
             )
-            if max_length <= n_special:
+            if request.max_length <= n_special:
                 # no room for text: the per-example route decides, and raises only where
                 # truncation is really needed
-                return super()._encode_examples(
-                    examples,
-                    batched,
-                    is_split_into_words,
-                    add_special_tokens,
-                    truncation,
-                    max_length,
-                    stride,
-                    padding,
-                    pad_length,
-                    pad_to_multiple_of,
-                    padding_side,
-                    return_tensors,
-                    return_token_type_ids,
-                    return_attention_mask,
-                    return_overflowing_tokens,
-                    return_special_tokens_mask,
-                    return_offsets_mapping,
-                    return_length,
-                )
-            pipeline.set_truncation((max_length, stride, truncation, self.truncation_side))
+                return super()._encode_examples(examples, batched, request)
+            pipeline.set_truncation((request.max_length, request.stride, request.truncation, self.truncation_side))
         else:
             pipeline.set_truncation(None)
-        if padding == "do_not_pad":
+        if request.padding == "do_not_pad":
             pipeline.set_padding(None)
         else:
-            side = padding_side or self.padding_side
+            side = request.padding_side or self.padding_side
             if side not in ("left", "right"):
                 raise ValueError(f"padding_side must be 'left' or 'right', got {side!r}")
             pipeline.set_padding(
                 (
-                    pad_length if padding == "max_length" else None,
+                    request.pad_length if request.padding == "max_length" else None,
                     side,
                     self.pad_token_id,
                     self.pad_token,
-                    pad_to_multiple_of,
+                    request.pad_to_multiple_of,
                 )
             )
         inputs = [first if second is None else (first, second) for first, second in examples]
-        encodings = pipeline.encode_rust(inputs, is_split_into_words, add_special_tokens)
+        encodings = pipeline.encode_rust(inputs, request.is_split_into_words, request.add_special_tokens)
         mapping = None
-        if return_overflowing_tokens:
+        if request.return_overflowing_tokens:
             rows, mapping = [], []
             for index, enc in enumerate(encodings):
                 windows = enc.overflowing
@@ -269,18 +232,8 @@ class TokenizersBackend(PreTrainedTokenizerFast):
         else:
             rows = encodings
         # The Rust side has padded already; the rest (which fields, tensors) is the Python path's.
-        return self._finalize(
-            rows,
-            batched,
-            n_sequences=2 if is_pair else 1,
-            return_tensors=return_tensors,
-            return_token_type_ids=return_token_type_ids,
-            return_attention_mask=return_attention_mask,
-            return_special_tokens_mask=return_special_tokens_mask,
-            return_offsets_mapping=return_offsets_mapping,
-            return_length=return_length,
-            overflow_to_sample_mapping=mapping,
-        )
+        unpadded = dataclasses.replace(request, padding="do_not_pad")
+        return self._finalize(rows, batched, 2 if is_pair else 1, unpadded, overflow_to_sample_mapping=mapping)
 
     def __reduce__(self):
         # the twin classes are made on demand, so pickle says how to make one again

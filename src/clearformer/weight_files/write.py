@@ -14,11 +14,12 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from ..atomic_files import atomic_write
 
 SAFE_WEIGHTS_NAME = "model.safetensors"
 SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
@@ -38,19 +39,7 @@ _OUR_SHARD = re.compile(
 
 # --- atomic files ------------------------------------------------------------------------------
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows for files
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, write)  # one implementation for every file clearformer writes
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
