@@ -17,9 +17,10 @@ from .conftest import need_data
 
 
 def _seconds(fn, *args) -> float:
-    start = time.perf_counter()
+    # CPU time of this process: other jobs on the cores (test workers, CI) do not inflate it
+    start = time.process_time()
     fn(*args)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def _growth(encode, make_word, n: int) -> float:
@@ -53,7 +54,7 @@ def _text_letters(n: int, seed: int) -> str:
 def test_bpe_cost_grows_about_linearly_with_word_length(ours, kind):
     tok = ours(kind)
     ratio = _growth(lambda w: tok(w, add_special_tokens=False), _text_letters, 2_000)
-    assert ratio < 24, f"an 8x longer word took {ratio:.1f}x longer (quadratic would be ~64x)"
+    assert ratio < 32, f"an 8x longer word took {ratio:.1f}x longer (linear ~8x, quadratic ~64x)"
 
 
 @pytest.mark.parametrize("make_word", [_text_letters, _letters])
@@ -82,7 +83,7 @@ def test_wordpiece_cost_grows_about_linearly_when_words_may_be_long(folders):
     tok = BertTokenizer.from_pretrained(folders["bert"], max_input_chars_per_word=10**7)
     tok.pipeline.model.max_input_chars_per_word = 10**7
     ratio = _growth(lambda w: tok(w, add_special_tokens=False), _letters, 1_000)
-    assert ratio < 24, f"an 8x longer word took {ratio:.1f}x longer (quadratic would be ~64x)"
+    assert ratio < 32, f"an 8x longer word took {ratio:.1f}x longer (linear ~8x, quadratic ~64x)"
 
 
 @pytest.mark.parametrize("length", [99, 100, 101, 150])
@@ -108,4 +109,4 @@ def test_unigram_cost_grows_about_linearly_with_word_length(tmp_path):
     word = _letters(10_000, 5)
     assert model.encode(word) == reference.encode(word)
     ratio = _growth(model.encode_with_offsets, _letters, 5_000)
-    assert ratio < 24, f"an 8x longer word took {ratio:.1f}x longer (quadratic would be ~64x)"
+    assert ratio < 32, f"an 8x longer word took {ratio:.1f}x longer (linear ~8x, quadratic ~64x)"

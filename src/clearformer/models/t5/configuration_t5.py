@@ -55,8 +55,12 @@ class T5Config(PretrainedConfig):
         super().__post_init__()
         if self.num_decoder_layers is None:
             self.num_decoder_layers = self.num_layers
+        self._check_feed_forward_proj()
 
-    def _check_family(self) -> None:
+    def _check_feed_forward_proj(self) -> None:
+        # a single-value check: run at construction too (a bare constructor checks each value alone)
+        if not isinstance(self.feed_forward_proj, str):
+            return  # the type check names it
         parts = self.feed_forward_proj.split("-")
         if len(parts) > 2 or (len(parts) == 2 and parts[0] != "gated"):
             raise ValueError(
@@ -69,6 +73,9 @@ class T5Config(PretrainedConfig):
             get_activation(self.dense_act_fn)
         except ValueError as err:
             raise ValueError(f"T5Config: feed_forward_proj={self.feed_forward_proj!r}: {err}") from None
+
+    def _check_family(self) -> None:
+        self._check_feed_forward_proj()
         buckets, distance = self.relative_attention_num_buckets, self.relative_attention_max_distance
         if distance <= buckets // 2:
             # Half the buckets are exact offsets; the rest share log-spaced distances up to max_distance,
