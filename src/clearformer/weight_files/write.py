@@ -14,12 +14,12 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from ..atomic_files import atomic_write
+from ..atomic_files import write_text_atomic as atomic_write_text  # noqa: F401 (re-exported)
 
 SAFE_WEIGHTS_NAME = "model.safetensors"
 SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
@@ -37,26 +37,15 @@ _OUR_SHARD = re.compile(
 )
 
 
-# --- atomic files ------------------------------------------------------------------------------
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    atomic_write(path, write)  # one implementation for every file clearformer writes
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(text, encoding="utf-8")
-
-    _atomic_write(Path(path), write)
-
-
+# --- atomic files (atomic_files.py is the one implementation for every file clearformer writes) ---
 def atomic_save_safetensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -> None:
     from safetensors.torch import save_file
 
-    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def atomic_torch_save(obj: object, path: Path) -> None:
-    _atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def parse_size(size: int | str) -> int:
