@@ -145,3 +145,30 @@ def test_unknown_quantize_mode_names_the_choices():
     model = _tiny_bert()
     with pytest.raises(ValueError, match="w8a8"):
         optimize_for_inference(model, quantize="int4")
+
+
+@pytest.mark.parametrize("kernel", ["auto", "torch"])
+def test_gelu_in_the_epilogue_matches_torch_gelu_after_the_product(kernel):
+    torch.manual_seed(3)
+    weight, bias = torch.randn(200, 40), torch.randn(200) * 3
+    plain = Int8DynamicLinear(weight, bias, kernel)
+    fused = Int8DynamicLinear(weight, bias, kernel, activation="gelu")
+    x = torch.randn(37, 40) * 2
+    expected = torch.nn.functional.gelu(plain(x).double())
+    # the kernel's erf is within 1.5e-7 (Abramowitz & Stegun 7.1.26); torch's fp32 GELU within ~8e-7
+    assert ((fused(x).double() - expected).abs() / (1 + expected.abs())).max() < 1e-6
+    assert "then gelu" in repr(fused)
+
+
+def test_bert_ffn_gelu_is_folded_into_the_int8_product_and_the_output_does_not_change():
+    torch.manual_seed(4)
+    model = _tiny_bert().eval()
+    ids = torch.randint(0, 50, (2, 7))
+    optimize_for_inference(model, quantize="w8a8")
+    ffn = model.encoder.layer[0].intermediate
+    assert ffn.dense.activation == "gelu" and "GELU applied inside dense" in repr(ffn.intermediate_act_fn)
+    folded = model(ids).last_hidden_state
+    ffn.dense.activation = "none"
+    ffn.intermediate_act_fn = torch.nn.GELU()
+    separate = model(ids).last_hidden_state
+    assert (folded - separate).abs().max() < 1e-5

@@ -18,6 +18,8 @@ from ..nn import cpu_kernels
 from .int8_linear import Int8WeightOnlyLinear
 
 W8A8_KERNELS = ("auto", "clearformer", "torch")
+# What may follow the product inside the layer (the C++ kernel computes it in its epilogue).
+ACTIVATIONS = {"none": lambda t: t, "gelu": F.gelu}
 
 
 def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,10 +53,13 @@ class Int8DynamicLinear(nn.Module):
         bias: torch.Tensor | None,
         kernel: str = "auto",
         weight_only_max_rows: int = 0,
+        activation: str = "none",
     ) -> None:
         super().__init__()
         if kernel not in W8A8_KERNELS:
             raise ValueError(f"W8A8 kernel must be one of {W8A8_KERNELS}, got {kernel!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
         if weight_only_max_rows < 0:
             raise ValueError(f"weight_only_max_rows must be >= 0, got {weight_only_max_rows}")
         q, scale = quantize_weight(weight)
@@ -67,6 +72,7 @@ class Int8DynamicLinear(nn.Module):
         self.register_buffer("weight_scales", scale)
         self.register_buffer("bias", None if bias is None else bias.detach().float().contiguous())
         self.weight_only_max_rows = weight_only_max_rows
+        self.activation = activation  # applied to the result: in the kernel's epilogue, or after
         self.weight_only = Int8WeightOnlyLinear(weight, bias, kernel) if weight_only_max_rows > 0 else None
         self.eval()
 
@@ -77,22 +83,23 @@ class Int8DynamicLinear(nn.Module):
                 "trained: load the model again without quantize= to train it"
             )
         flat = x.reshape(-1, self.in_features)
+        after = ACTIVATIONS[self.activation]
         if self.weight_only is not None and flat.shape[0] <= self.weight_only_max_rows:
-            return self.weight_only(x.float()).to(x.dtype)
+            return after(self.weight_only(x.float())).to(x.dtype)
         if x.requires_grad and torch.is_grad_enabled():
             # No int8 kernel has a backward: gradients for the input go through the same integers
             # as a float product (the rounding of x itself counts as the identity).
-            out = self._float_path(flat)
+            out = after(self._float_path(flat))
         elif self.kernel == "clearformer" and flat.device.type == "cpu":
             out = cpu_kernels.w8a8_linear(
-                flat.float(), self.weight_int8, self.weight_scales, self.bias, self.out_features
+                flat.float(), self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation
             )
         elif flat.device.type == "cpu":
             q, scale = quantize_rows(flat)
             out = torch._int_mm(q, self.weight_int8.t()).float() * scale * self.weight_scales
-            out = out if self.bias is None else out + self.bias
+            out = after(out if self.bias is None else out + self.bias)
         else:
-            out = self._float_path(flat)
+            out = after(self._float_path(flat))
         return out.to(x.dtype).view(*x.shape[:-1], self.out_features)
 
     def _float_path(self, flat: torch.Tensor) -> torch.Tensor:
@@ -114,7 +121,8 @@ class Int8DynamicLinear(nn.Module):
 
     def extra_repr(self) -> str:
         rows = f", weight-only up to {self.weight_only_max_rows} rows" if self.weight_only is not None else ""
+        then = f", then {self.activation}" if self.activation != "none" else ""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"activations=int8 per row, kernel={self.kernel}{rows}"
+            f"activations=int8 per row, kernel={self.kernel}{rows}{then}"
         )

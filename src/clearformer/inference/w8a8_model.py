@@ -9,8 +9,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..models.bert.modeling_bert import BertIntermediate
 from ..nn import cpu_kernels
 from ..nn.conv1d import Conv1D
+from .activations import FoldedActivation
 from .fused_qkv import FUSED_ATTENTION
 from .w8a8_linear import Int8DynamicLinear
 
@@ -70,4 +72,14 @@ def quantize_w8a8(model: nn.Module, kernel: str = "auto", weight_only_max_rows: 
                 setattr(parent, name, Int8DynamicLinear(child.weight.t(), child.bias, kernel, weight_only_max_rows))
             elif isinstance(child, nn.Linear):
                 setattr(parent, name, Int8DynamicLinear(child.weight, child.bias, kernel, weight_only_max_rows))
+    _fold_ffn_gelu(model)
     return model
+
+
+def _fold_ffn_gelu(model: nn.Module) -> None:
+    """BERT's FFN: the erf GELU runs in the int8 product's epilogue, not as a pass of its own."""
+    for module in model.modules():
+        act = getattr(module, "intermediate_act_fn", None)
+        if type(module) is BertIntermediate and type(act) is nn.GELU and act.approximate == "none":
+            module.dense.activation = "gelu"
+            module.intermediate_act_fn = FoldedActivation(act, into="dense")

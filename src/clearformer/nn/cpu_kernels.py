@@ -175,7 +175,13 @@ def unpack_w8a8(packed: torch.Tensor, out_features: int, in_features: int) -> to
 
 
 def w8a8_linear(
-    x: torch.Tensor, packed: torch.Tensor, weight_scales: torch.Tensor, bias: torch.Tensor | None, out_features: int
+    x: torch.Tensor,
+    packed: torch.Tensor,
+    weight_scales: torch.Tensor,
+    bias: torch.Tensor | None,
+    out_features: int,
+    activation: str = "none",
 ) -> torch.Tensor:
-    """fp32 ``x`` (2-D) quantized per row to int8, times the packed int8 weight, rescaled, plus bias (fp32)."""
-    return _w8a8_module().w8a8_linear(x, packed, weight_scales, bias, out_features)
+    """fp32 ``x`` (2-D) quantized per row to int8, times the packed int8 weight, rescaled, plus bias,
+    then ``activation`` ("none" or "gelu", the erf form) on the result; fp32 out."""
+    return _w8a8_module().w8a8_linear(x, packed, weight_scales, bias, out_features, activation)

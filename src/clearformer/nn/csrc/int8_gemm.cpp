@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -29,10 +30,47 @@ constexpr int64_t MR = 8;   // activation rows per pass: 8 x 3 accumulators + 3 
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+// exp(x) for x <= 0 (all GELU needs): 2^n * 2^f with f in [-0.5, 0.5], 2^f by its Taylor series to
+// degree 7 (relative error < 2e-8), 2^n by VSCALEFPS, which also flushes large -n to 0.
+inline __m512 exp_nonpositive(__m512 x) {
+  const __m512 y = _mm512_mul_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.f)), _mm512_set1_ps(1.4426950408889634f));
+  const __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_mul_ps(_mm512_sub_ps(y, n), _mm512_set1_ps(0.6931471805599453f));  // f * ln 2
+  __m512 p = _mm512_set1_ps(1.f / 5040.f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 720.f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 120.f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 24.f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 6.f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
+  return _mm512_scalef_ps(p, n);
+}
+
+// GELU(x) = x/2 (1 + erf(x / sqrt 2)), erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7):
+// the exact (erf) GELU of BERT to within ~1e-7 * |x|, computed while the product is in registers
+// instead of in a second pass over the whole (rows, 4 * hidden) output.
+inline __m512 gelu_erf(__m512 x) {
+  const __m512 z = _mm512_abs_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.7071067811865476f)));
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.f)));
+  __m512 poly = _mm512_set1_ps(1.061405429f);
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-1.453152027f));
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(1.421413741f));
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
+  poly = _mm512_mul_ps(poly, t);
+  const __m512 erf_abs = _mm512_fnmadd_ps(poly, exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z)),
+                                          _mm512_set1_ps(1.f));
+  // erf is odd: take the sign of x
+  const __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(
+      _mm512_castps_si512(erf_abs), _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x80000000))));
+  return _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), _mm512_add_ps(erf, _mm512_set1_ps(1.f)));
+}
+
 // MR_ activation rows (int8, each kp wide) against one weight panel; writes columns [n0, n0 + cols).
 template <int MR_>
 void micro(const int8_t* qx, int64_t kp, const uint8_t* panel, const int32_t* row_sums, const float* sx,
-           const float* sw, const float* bias, float* y, int64_t ldy, int64_t cols) {
+           const float* sw, const float* bias, bool gelu, float* y, int64_t ldy, int64_t cols) {
   __m512i acc[MR_][3];
   for (int m = 0; m < MR_; ++m)
     for (int j = 0; j < 3; ++j) acc[m][j] = _mm512_setzero_si512();
@@ -58,6 +96,7 @@ void micro(const int8_t* qx, int64_t kp, const uint8_t* panel, const int32_t* ro
       const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][j], shift));
       __m512 out = _mm512_mul_ps(_mm512_mul_ps(dot, s), _mm512_maskz_loadu_ps(mask, sw + c));
       if (bias) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, bias + c));
+      if (gelu) out = gelu_erf(out);
       _mm512_mask_storeu_ps(y + m * ldy + c, mask, out);
     }
   }
@@ -65,15 +104,15 @@ void micro(const int8_t* qx, int64_t kp, const uint8_t* panel, const int32_t* ro
 
 void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, const uint8_t* panel,
                         const int32_t* row_sums, const float* sx, const float* sw, const float* bias,
-                        float* y, int64_t ldy, int64_t cols) {
+                        bool gelu, float* y, int64_t ldy, int64_t cols) {
   for (int64_t m0 = 0; m0 < rows; m0 += MR) {
     const int64_t r = std::min(MR, rows - m0);
     const int8_t* q = qx + m0 * kp;
     float* out = y + m0 * ldy;
     switch (r) {
-#define CASE(R) case R: micro<R>(q, kp, panel, row_sums + m0, sx + m0, sw, bias, out, ldy, cols); break;
+#define CASE(R) case R: micro<R>(q, kp, panel, row_sums + m0, sx + m0, sw, bias, gelu, out, ldy, cols); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7)
-      default: micro<8>(q, kp, panel, row_sums + m0, sx + m0, sw, bias, out, ldy, cols);
+      default: micro<8>(q, kp, panel, row_sums + m0, sx + m0, sw, bias, gelu, out, ldy, cols);
 #undef CASE
     }
   }
@@ -122,9 +161,12 @@ torch::Tensor pack_w8a8(const torch::Tensor& w) {
   return shifted.view({np / NR, NR, kp / 4, 4}).permute({0, 2, 1, 3}).contiguous();
 }
 
-// x (M, K) fp32; packed from pack_w8a8; sw fp32 (n,); bias fp32 (n,) or none. Returns (M, n) fp32.
+// x (M, K) fp32; packed from pack_w8a8; sw fp32 (n,); bias fp32 (n,) or none; activation "none" or
+// "gelu" (erf form) applied to the result. Returns (M, n) fp32.
 torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed, const torch::Tensor& sw,
-                          const c10::optional<torch::Tensor>& bias, int64_t n) {
+                          const c10::optional<torch::Tensor>& bias, int64_t n, const std::string& activation) {
+  TORCH_CHECK(activation == "none" || activation == "gelu", "activation must be 'none' or 'gelu', got ", activation);
+  const bool gelu = activation == "gelu";
   TORCH_CHECK(x_in.dim() == 2 && x_in.scalar_type() == at::kFloat, "x must be 2-D fp32, got ", x_in.sizes(),
               " ", x_in.scalar_type());
   TORCH_CHECK(packed.dim() == 4 && packed.scalar_type() == at::kByte && packed.is_contiguous() &&
@@ -167,7 +209,7 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t c0 = p * NR, cols = std::min(NR, n - c0);
         rows_against_panel(mr, qx + m0 * kp, kp, w + p * kp * NR, sums + m0, sx + m0, s + c0,
-                           b ? b + c0 : nullptr, y + m0 * n + c0, n, cols);
+                           b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols);
       }
     }
   });
