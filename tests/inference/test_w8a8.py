@@ -172,3 +172,11 @@ def test_bert_ffn_gelu_is_folded_into_the_int8_product_and_the_output_does_not_c
     ffn.intermediate_act_fn = torch.nn.GELU()
     separate = model(ids).last_hidden_state
     assert (folded - separate).abs().max() < 1e-5
+
+
+@needs_vnni_kernel
+def test_the_vnni_kernel_is_a_torch_operator_that_torch_compile_traces():
+    layer = Int8DynamicLinear(torch.randn(100, 64), torch.randn(100), activation="gelu")
+    x = torch.randn(5, 64)
+    compiled = torch.compile(layer, fullgraph=True)  # fullgraph: a graph break would raise
+    assert torch.equal(compiled(x), layer(x))

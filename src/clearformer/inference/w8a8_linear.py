@@ -91,7 +91,9 @@ class Int8DynamicLinear(nn.Module):
             # as a float product (the rounding of x itself counts as the identity).
             out = after(self._float_path(flat))
         elif self.kernel == "clearformer" and flat.device.type == "cpu":
-            out = cpu_kernels.w8a8_linear(
+            # the operator itself (its library was loaded when this layer packed its weight): one
+            # dispatch without Python between, and torch.compile can trace it
+            out = torch.ops.clearformer.w8a8_linear(
                 flat.float(), self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation
             )
         elif flat.device.type == "cpu":

@@ -113,7 +113,18 @@ def _module():
 
 @functools.cache
 def _w8a8_module():
-    return _load(_w8a8_unavailable_reason(), _W8A8_NAME, _W8A8_SOURCE, _W8A8_FLAGS, "torch's _int_mm runs instead")
+    module = _load(_w8a8_unavailable_reason(), _W8A8_NAME, _W8A8_SOURCE, _W8A8_FLAGS, "torch's _int_mm runs instead")
+    if module is not None:
+        _register_w8a8_shape()
+    return module
+
+
+def _register_w8a8_shape() -> None:
+    """The output shape of ``torch.ops.clearformer.w8a8_linear``, so that torch.compile can trace it."""
+
+    @torch.library.register_fake("clearformer::w8a8_linear")
+    def _(x, packed, weight_scales, bias, n, activation):
+        return x.new_empty((x.shape[0], n))
 
 
 def unavailable_reason() -> str:
@@ -184,4 +195,5 @@ def w8a8_linear(
 ) -> torch.Tensor:
     """fp32 ``x`` (2-D) quantized per row to int8, times the packed int8 weight, rescaled, plus bias,
     then ``activation`` ("none" or "gelu", the erf form) on the result; fp32 out."""
-    return _w8a8_module().w8a8_linear(x, packed, weight_scales, bias, out_features, activation)
+    _w8a8_module()  # loads the library that defines the operator
+    return torch.ops.clearformer.w8a8_linear(x, packed, weight_scales, bias, out_features, activation)

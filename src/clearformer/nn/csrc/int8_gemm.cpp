@@ -164,7 +164,7 @@ torch::Tensor pack_w8a8(const torch::Tensor& w) {
 // x (M, K) fp32; packed from pack_w8a8; sw fp32 (n,); bias fp32 (n,) or none; activation "none" or
 // "gelu" (erf form) applied to the result. Returns (M, n) fp32.
 torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed, const torch::Tensor& sw,
-                          const c10::optional<torch::Tensor>& bias, int64_t n, const std::string& activation) {
+                          const c10::optional<torch::Tensor>& bias, int64_t n, c10::string_view activation) {
   TORCH_CHECK(activation == "none" || activation == "gelu", "activation must be 'none' or 'gelu', got ", activation);
   const bool gelu = activation == "gelu";
   TORCH_CHECK(x_in.dim() == 2 && x_in.scalar_type() == at::kFloat, "x must be 2-D fp32, got ", x_in.sizes(),
@@ -218,5 +218,12 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("pack_w8a8", &pack_w8a8, "int8 (N, K) -> the W8A8 kernel's panel layout (uint8, +128)");
-  m.def("w8a8_linear", &w8a8_linear, "x quantized per row to int8, times the int8 weight, rescaled + bias");
 }
+
+// A torch operator, not only a Python function: dispatched without Python in between, and visible
+// to torch.compile (its shape function is registered in nn/cpu_kernels.py).
+TORCH_LIBRARY_FRAGMENT(clearformer, m) {
+  m.def("w8a8_linear(Tensor x, Tensor packed, Tensor weight_scales, Tensor? bias, int n, str activation) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(clearformer, CPU, m) { m.impl("w8a8_linear", &w8a8_linear); }
