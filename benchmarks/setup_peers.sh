@@ -15,8 +15,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv-peers}"
 PYTHON="${PYTHON:-python}"
 TORCH_PIN="${TORCH_PIN:-torch==2.13.0}"
-PACKAGES=(ctranslate2 onnxruntime onnx onnxscript transformers safetensors numpy "$TORCH_PIN")
-IMPORTS="import ctranslate2, onnxruntime, onnx, onnxscript, transformers, safetensors, numpy, torch"
+# CTranslate2 4.x's converter reads transformers 4.x configs (5.x dropped BertConfig's
+# position_embedding_type, which the BERT converter asserts on): the converters need a 4.x transformers.
+TRANSFORMERS_PIN="${TRANSFORMERS_PIN:-transformers>=4.57,<5}"
+PACKAGES=(ctranslate2 onnxruntime onnx onnxscript "$TRANSFORMERS_PIN" safetensors numpy "$TORCH_PIN")
+IMPORTS="import ctranslate2, onnxruntime, onnx, onnxscript, transformers, safetensors, numpy, torch
+assert transformers.__version__.startswith('4.'), transformers.__version__"
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
     echo "setup_peers: $VENV already has every peer package; nothing to do"
