@@ -203,13 +203,17 @@ def check_outputs(workload: dict, outputs: dict[str, dict], engines: dict[str, E
 
 def print_checks(workload: dict, checks: dict, engines: dict[str, EngineSpec]) -> None:
     for name, c in checks.items():
-        if not isinstance(c, dict):
+        if not isinstance(c, dict) or name == f"{OURS_PREFIX}-fp32":
             continue
         if "identical" in c:
             if engines[name].precision == "fp32":
                 print(f"  {workload['name']}: {name} fp32 tokens identical to clearformer-fp32: {c['identical']}")
             else:
-                print(f"  {workload['name']}: {name} tokens agree with clearformer-fp32 at {100 * c['agreement']:.1f}%")
+                # random weights leave tiny argmax margins: a speed check, not an accuracy measure
+                print(
+                    f"  {workload['name']}: {name} tokens agree with clearformer-fp32 at "
+                    f"{100 * c['agreement']:.1f}% (random weights: not an accuracy measure)"
+                )
         else:
             print(
                 f"  {workload['name']}: {name} last hidden state max |diff| vs clearformer-fp32: "
@@ -236,7 +240,7 @@ def run_threads(threads, engines, workloads, paths, python_for, work, args, skip
                 except RuntimeError as err:
                     if not (e.is_ours and e.name in args.optional):
                         raise
-                    print(f"  {e.name}: left out ({err}); name it in --ours to make this an error")
+                    print(f"  left out: {err} (name it in --ours to make this an error)")
                     skipped.append({"engine": e.name, "threads": threads, "reason": str(err)})
                     workers.pop(e.name).close()
             by_name = {e.name: e for e in engines}
@@ -259,7 +263,8 @@ def run_threads(threads, engines, workloads, paths, python_for, work, args, skip
 
 def peer_versions(python: str) -> dict:
     modules = "ctranslate2, onnxruntime, torch, transformers"
-    code = f"import json, {modules}; print(json.dumps({{m.__name__: m.__version__ for m in ({modules})}}))"
+    versions = f"{{m.__name__ + ' (peers venv)': m.__version__ for m in ({modules})}}"
+    code = f"import json, {modules}; print(json.dumps({versions}))"
     done = subprocess.run([python, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(
