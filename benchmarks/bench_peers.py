@@ -333,7 +333,10 @@ def main() -> None:
     results, all_checks, skipped, tables = {}, {}, [], []
     for threads in args.threads:
         print(f"\n== {threads} thread(s)")
-        rows, checks = run_threads(threads, engines, workloads, paths, python_for, work, args, skipped)
+        try:
+            rows, checks = run_threads(threads, engines, workloads, paths, python_for, work, args, skipped)
+        except RuntimeError as err:  # an engine failed: its name and message, not a driver traceback
+            raise SystemExit(f"bench_peers: {err}\n(worker logs and folders: {work})") from None
         results[threads] = {name: summary_json(r) for name, r in rows.items()}
         all_checks[threads] = checks
         tables.append((threads, markdown_table(rows)))

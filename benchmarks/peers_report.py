@@ -6,6 +6,7 @@ No engine, no torch: tests/test_bench_peers_report.py pins this logic with fake 
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,17 +44,18 @@ class Row:
         return self.work / min(self.seconds)
 
 
-def round_order(engines: Sequence[str], round_index: int) -> list[str]:
-    """The engines' turn order in one round: every engine once, the start rotating by one each round,
-    so no engine always runs first (after the driver's pause) or right after the same neighbour."""
-    if not engines:
-        return []
-    k = round_index % len(engines)
-    return list(engines[k:]) + list(engines[:k])
+def round_order(engines: Sequence[str], round_index: int, seed: int = 0) -> list[str]:
+    """The engines' turn order in one round: every engine once, shuffled per round (seeded, so a run
+    is repeatable), so no engine always runs first or always right after the same neighbour (whose
+    thread pool may still be winding down, or whose memory traffic may have evicted its caches)."""
+    order = list(engines)
+    random.Random(seed * 1_000_003 + round_index).shuffle(order)
+    return order
 
 
 def run_rounds(engines: Sequence[str], rounds: int, run_one: Callable[[str], float]) -> dict[str, list[float]]:
-    """Call ``run_one(engine)`` once per engine per round, in ``round_order``; its seconds per engine."""
+    """Call ``run_one(engine)`` once per engine per round, in ``round_order``, one call at a time (the
+    engines never overlap); the seconds each call returned, per engine."""
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
     seconds: dict[str, list[float]] = {e: [] for e in engines}

@@ -22,13 +22,18 @@ PACKAGES=(ctranslate2 onnxruntime onnx onnxscript "$TRANSFORMERS_PIN" safetensor
 IMPORTS="import ctranslate2, onnxruntime, onnx, onnxscript, transformers, safetensors, numpy, torch
 assert transformers.__version__.startswith('4.'), transformers.__version__"
 
+# the same interpreter as the main environment, so both sides run one Python version
+BASE="$("$PYTHON" -c 'import sys; print(sys.executable)')"
+same_base="import sys; print(sys.base_prefix)"
+if [ -x "$VENV/bin/python" ] && [ "$("$VENV/bin/python" -c "$same_base")" != "$("$PYTHON" -c "$same_base")" ]; then
+    echo "setup_peers: $VENV was built from another Python; rebuilding it from $BASE"
+    "$BASE" -m venv --clear "$VENV"
+fi
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
     echo "setup_peers: $VENV already has every peer package; nothing to do"
     exit 0
 fi
 
-# the same interpreter as the main environment, so both sides run one Python version
-BASE="$("$PYTHON" -c 'import sys; print(sys.executable)')"
 echo "setup_peers: creating $VENV from $BASE"
 "$BASE" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
