@@ -7,8 +7,8 @@
 Random-init GPT-2-small and BERT-base at their real configs (seeded) are saved once; the peers'
 converters read the same folders (CTranslate2's converter; torch.onnx + ONNX Runtime's BERT fusions,
 int8 by quantize_dynamic). Each engine is one long-lived worker process (peers_worker.py; the peers
-under .venv-peers/bin/python) and the driver sends one "run" at a time, every engine once per round,
-the start rotating, so drift in machine load hits every engine alike. Workloads: GPT-2 greedy
+under .venv-peers/bin/python) and the driver sends one "run" at a time, every engine once per round
+in a seeded shuffled order, so drift in machine load hits every engine alike. Workloads: GPT-2 greedy
 decoding (batch 1 and 8, no eos: every engine makes exactly --new-tokens tokens, checked) and the
 BERT forward (1x32, 32x128). Prints, per thread count, median and min-max tokens/s per engine and
 each clearformer row's ratio to the best peer of comparable precision (fp32 to fp32 peers, int8 to
@@ -358,6 +358,10 @@ def main() -> None:
             results=results,
             checks=all_checks,
             skipped=skipped,
+            threads=args.threads,
+            bert_shapes=args.bert_shapes,
+            calls_per_sample={w["name"]: w["calls"] for w in workloads},
+            engines={e.name: {"kind": e.kind, "precision": e.precision, **e.spec} for e in engines},
         )
         args.json.write_text(json.dumps(report, indent=1))
     if args.workdir is None:
