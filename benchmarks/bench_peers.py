@@ -80,17 +80,16 @@ def make_workloads(new_tokens: int, prompt_len: int, bert_shapes: list[tuple[int
 
     g = torch.Generator().manual_seed(0)
     prompts = torch.randint(0, 50257, (8, prompt_len), generator=g).tolist()
-    out = [
-        dict(name=f"GPT-2-small greedy b{b}", model="gpt2", kind="generate", ids=prompts[:b], new_tokens=new_tokens)
-        | dict(work=b * new_tokens, calls=1)
-        for b in (1, 8)
-    ]
+    out = []
+    for b in (1, 8):
+        name = f"GPT-2-small greedy b{b}"
+        out.append(dict(name=name, model="gpt2", kind="generate", ids=prompts[:b], new_tokens=new_tokens))
+        out[-1].update(work=b * new_tokens, calls=1)
     for batch, seq in bert_shapes:
         ids = torch.randint(1000, 20000, (batch, seq), generator=g).tolist()
-        # a short forward is timed over several calls so one sample is well above the clock's noise
-        calls = max(1, 512 // (batch * seq))
         out.append(dict(name=f"BERT-base {batch}x{seq}", model="bert", kind="encode", ids=ids, work=batch * seq))
-        out[-1]["calls"] = calls
+        # a short forward is timed over several calls so one sample is well above the clock's noise
+        out[-1]["calls"] = max(1, 256 // (batch * seq))
     return out
 
 
