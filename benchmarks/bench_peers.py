@@ -102,6 +102,7 @@ def make_folders(work: Path) -> dict[str, str]:
     import transformers
     from bench_generation import GPT2_DATA, make_model_dir
 
+    transformers.utils.logging.disable_progress_bar()  # save_pretrained's bar would break up the log
     gpt2, bert = work / "gpt2", work / "bert"
     if not (gpt2 / "model.safetensors").is_file():
         make_model_dir(str(gpt2))  # seed 0, no bos/eos: decoding never stops early
