@@ -23,6 +23,7 @@ BENCHMARKS = {
     "training": ("bench_training.py", "MiniLM training step and a short Trainer run"),
     "tokenizers": ("bench_tokenizers.py", "Python and fast tokenizers vs the reference's, sentences/s"),
     "load_memory": ("bench_load_memory.py", "from_pretrained time and peak memory, fresh process per run"),
+    "peers": ("bench_peers.py", "vs CTranslate2 and ONNX Runtime, interleaved (setup_peers.sh first)"),
 }
 
 
