@@ -7,7 +7,8 @@ GPT-2-small shape, random weights, fp32, no eos (every run makes exactly --new-t
 greedy, a --prompt-len token prompt. Eager is the plain model's ``generate`` (static cache); the
 compiled row is the same model after ``compile_decoding``. Each compiled graph is built at the
 thread count it is timed with (inductor's kernels fix their thread count when compiled).
-Prints compile seconds, tokens/s of both and whether the greedy tokens are identical.
+Eager and compiled runs alternate (--repeats rounds, medians). Prints compile seconds,
+tokens/s of both and whether the greedy tokens are identical.
 """
 
 from __future__ import annotations
@@ -40,6 +41,23 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def interleaved(model, run, rounds: int) -> tuple[float, float]:
+    """Median seconds of ``run`` eager and compiled, alternating each round (a shared machine's
+    load changes by the second; back-to-back blocks measured the load, not the code)."""
+    step = model.compiled_decoding
+    eager, fast = [], []
+    for _ in range(rounds):
+        for kept, times in ((None, eager), (step, fast)):
+            if kept is None:
+                remove_compiled_decoding(model)
+            else:
+                model.compiled_decoding = kept
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    return statistics.median(eager), statistics.median(fast)
+
+
 def profile_step(model, ids, new: int, label: str, rows: int = 12) -> None:
     """torch.profiler's top ops (self CPU time) of one generate() call."""
     from torch.profiler import ProfilerActivity, profile
@@ -54,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--prompt-len", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="batch 1, 1 thread, 16 new tokens")
@@ -79,12 +97,11 @@ def main() -> None:
             kw = dict(max_new_tokens=new, do_sample=False)
             remove_compiled_decoding(model)
             eager_tokens = model.generate(ids, **kw)
-            eager = timed(partial(model.generate, ids, **kw), args.repeats)
             compile_decoding(model, max_length=plen + new, batch_size=batch, options=options)
             start = time.perf_counter()
             same = torch.equal(model.generate(ids, **kw), eager_tokens)
             compile_s = time.perf_counter() - start
-            fast = timed(partial(model.generate, ids, **kw), args.repeats)
+            eager, fast = interleaved(model, partial(model.generate, ids, **kw), args.repeats)
             row = (threads, batch, batch * new / eager, batch * new / fast, eager / fast, compile_s, same)
             rows.append(row)
             print(
