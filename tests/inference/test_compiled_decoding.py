@@ -38,6 +38,10 @@ def test_compiled_step_gives_eager_fp32_greedy_tokens_at_batch_1_and_is_not_reco
     eager_shorter = clearformer.GPT2LMHeadModel.generate(_eager_twin(model), shorter, max_new_tokens=5)
     with torch._dynamo.config.patch(error_on_recompile=True):
         assert torch.equal(model.generate(shorter, max_new_tokens=5), eager_shorter)
+    # Kernels compiled for another thread count than torch's now: said, not silent.
+    model.compiled_decoding.threads = torch.get_num_threads() + 1
+    with pytest.warns(UserWarning, match=r"compiled at \d+ threads"):
+        model.generate(shorter, max_new_tokens=2)
 
 
 @pytest.mark.slow
@@ -63,7 +67,7 @@ def test_print_model_shows_the_compiled_step_and_state_dict_is_unchanged():
     keys = list(model.state_dict())
     compile_decoding(model, max_length=16, batch_size=2)
     text = repr(model)
-    assert "CompiledDecoding(batch_size=2, max_length=16" in text and "compiles on first generate()" in text
+    assert "CompiledDecoding(batch_size=2, max_length=16, threads=" in text and "compiles on first generate()" in text
     assert list(model.state_dict()) == keys
     assert isinstance(model.compiled_decoding, CompiledDecoding)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any
 
 import torch
@@ -61,6 +62,8 @@ class CompiledDecoding(nn.Module):
         object.__setattr__(self, "_model", model)  # a plain reference: a child would loop state_dict()
         self.batch_size, self.max_length, self.options = batch_size, max_length, dict(options)
         self.compile_seconds: float | None = None
+        # Inductor writes the thread count into its fused kernels when it compiles (none at 1 thread).
+        self.threads = torch.get_num_threads()
         self._weights_version = _weights_version(model)
         self._buffers_for: tuple | None = None
         self._compiled = torch.compile(self._decode, fullgraph=True, dynamic=False, options=self.options)
@@ -68,7 +71,10 @@ class CompiledDecoding(nn.Module):
     def extra_repr(self) -> str:
         done = f"compiled in {self.compile_seconds:.1f} s" if self.compile_seconds else "compiles on first generate()"
         opts = ", ".join(f"{k}={v}" for k, v in self.options.items())
-        return f"batch_size={self.batch_size}, max_length={self.max_length}, inductor({opts}), {done}"
+        return (
+            f"batch_size={self.batch_size}, max_length={self.max_length}, threads={self.threads}, "
+            f"inductor({opts}), {done}"
+        )
 
     # --- the compiled graph ---------------------------------------------------------------------
     def _decode(self, ids, slot, position_base, key_mask, keys, values) -> torch.Tensor:
@@ -114,6 +120,8 @@ class CompiledDecoding(nn.Module):
                     logits_to_keep=1,
                 )
                 return out.logits[:, -1].float()
+            if self.compile_seconds is None:
+                self.threads = torch.get_num_threads()  # the count the kernels are compiled for
             ids.copy_(sequences[:, start:end])
             slot.fill_(start)
             cache.length = end
@@ -145,6 +153,13 @@ class CompiledDecoding(nn.Module):
                 f"the decoding step was compiled for max_length={self.max_length} (prompt + new tokens) but "
                 f"generate() needs {max_length}; call compile_decoding(model, max_length={max_length}, ...) "
                 "or lower max_new_tokens"
+            )
+        if self.compile_seconds is not None and torch.get_num_threads() != self.threads:
+            warnings.warn(
+                f"the decoding step was compiled at {self.threads} threads and its fused kernels keep that "
+                f"count; torch now uses {torch.get_num_threads()}: call compile_decoding(model, ...) again "
+                "after torch.set_num_threads to compile for it",
+                stacklevel=4,
             )
         if _weights_version(model) != self._weights_version:
             raise RuntimeError(
