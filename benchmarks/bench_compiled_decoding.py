@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="batch 1, 1 thread, 16 new tokens")
     parser.add_argument("--no-freezing", action="store_true", help="compile without inductor freezing")
     parser.add_argument("--no-cpp-wrapper", action="store_true", help="compile with inductor's Python wrapper")
-    parser.add_argument("--int8", action="store_true", help="also try the step on optimize_for_inference(int8)")
+    parser.add_argument("--int8", action="store_true", help="only try the step on optimize_for_inference(int8)")
     parser.add_argument("--profile", action="store_true", help="print torch.profiler's top ops of both paths")
     args = parser.parse_args()
     if args.quick:
@@ -90,6 +90,10 @@ def main() -> None:
     new, plen = args.new_tokens, args.prompt_len
     prompts = torch.randint(0, 50257, (max(args.batches), plen), generator=torch.Generator().manual_seed(0))
     rows = []
+    if args.int8:
+        for kernel in ("auto", "torch"):
+            try_int8(prompts[:1], new, plen, options, kernel)
+        return
     for threads in args.threads:
         torch.set_num_threads(threads)
         for batch in args.batches:
@@ -114,8 +118,6 @@ def main() -> None:
                 remove_compiled_decoding(model)
                 profile_step(model, ids, new, f"eager, threads {threads}, batch {batch}")
             torch._dynamo.reset()
-    if args.int8:
-        try_int8(prompts[:1], new, plen, options)
     print("\n| threads | batch | eager tok/s | compiled tok/s | ratio | first call s (compile) | tokens identical |")
     print("|---|---|---|---|---|---|---|")
     for t, b, e, c, r, s, same in rows:
@@ -123,25 +125,24 @@ def main() -> None:
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 
-def try_int8(ids, new: int, plen: int, options: dict) -> None:
+def try_int8(ids, new: int, plen: int, options: dict, kernel: str) -> None:
     """Does the step compile on int8 weight-only linears (optimize_for_inference(quantize='int8'))?"""
     torch.manual_seed(0)
     model = GPT2LMHeadModel(GPT2Config(bos_token_id=None, eos_token_id=None, pad_token_id=0))
-    optimize_for_inference(model, quantize="int8")
+    optimize_for_inference(model, quantize="int8", int8_kernel=kernel)
     kw = dict(max_new_tokens=new, do_sample=False)
     eager_tokens = model.generate(ids, **kw)
-    eager = timed(lambda: model.generate(ids, **kw), 3)
     compile_decoding(model, max_length=plen + new, batch_size=ids.shape[0], options=options)
     try:
         start = time.perf_counter()
         same = torch.equal(model.generate(ids, **kw), eager_tokens)
         compile_s = time.perf_counter() - start
     except Exception as error:  # the question is whether it compiles at all: report, do not hide
-        print(f"int8: the compiled step failed: {type(error).__name__}: {str(error).splitlines()[0][:300]}")
+        print(f"int8 ({kernel} kernel): the compiled step failed: {type(error).__name__}: {str(error)[:600]}")
         return
-    fast = timed(lambda: model.generate(ids, **kw), 3)
+    eager, fast = interleaved(model, partial(model.generate, ids, **kw), 3)
     print(
-        f"int8 batch {ids.shape[0]}: eager {ids.shape[0] * new / eager:.1f} tok/s, compiled "
+        f"int8 ({kernel} kernel) batch {ids.shape[0]}: eager {ids.shape[0] * new / eager:.1f} tok/s, compiled "
         f"{ids.shape[0] * new / fast:.1f} tok/s, first call {compile_s:.1f} s, tokens identical to eager int8: {same}"
     )
 

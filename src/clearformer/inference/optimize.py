@@ -109,14 +109,14 @@ def restore_for_training(model: nn.Module) -> nn.Module:
     compiled decoding step (``compile_decoding``) is removed too: it holds the weights it was
     compiled with.
     """
-    if "compiled_decoding" in model._modules:
-        remove_compiled_decoding(model)
-        logger.info("removed the compiled decoding step (compile_decoding) from the model")
     if any(isinstance(m, Int8WeightOnlyLinear) for m in model.modules()):
         raise ValueError(
             "this model was quantized to int8 by optimize_for_inference(quantize='int8'); that cannot be "
             "undone: load the checkpoint again without quantize= to train or save it"
         )
+    if "compiled_decoding" in model._modules:
+        remove_compiled_decoding(model)
+        logger.info("removed the compiled decoding step (compile_decoding) from the model")
     if not any(isinstance(m, _SWAPPED) for m in model.modules()):
         return model
     _replace(model, _plain)
