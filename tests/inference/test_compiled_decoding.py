@@ -54,6 +54,11 @@ def test_compiled_step_gives_eager_fp32_greedy_tokens_for_a_left_padded_batch_of
     compile_decoding(model, max_length=14, batch_size=2)
     assert torch.equal(model.generate(ids, attention_mask=mask, **GREEDY), eager)
     assert model.compiled_decoding.compile_seconds is not None
+    # Beam search over 2 beams of one prompt is 2 rows too: the same graph, its cache reordered.
+    beams = dict(num_beams=2, max_new_tokens=6, do_sample=False)
+    eager_beams = _eager_twin(model).generate(ids[:1], **beams)
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        assert torch.equal(model.generate(ids[:1], **beams), eager_beams)
 
 
 def _eager_twin(model: clearformer.GPT2LMHeadModel) -> clearformer.GPT2LMHeadModel:
