@@ -103,6 +103,13 @@ def test_weights_changed_after_compiling_raise_instead_of_decoding_with_the_old_
         model.generate(torch.tensor([[5, 6, 7]]), **GREEDY)
 
 
+def test_a_model_cast_after_compiling_raises_instead_of_decoding_with_the_old_weights():
+    model = compile_decoding(_gpt2(), max_length=16)
+    model.to(torch.float64)
+    with pytest.raises(RuntimeError, match=r"weights changed after compile_decoding"):
+        model.generate(torch.tensor([[5, 6, 7]]), **GREEDY)
+
+
 def test_restore_for_training_and_optimize_for_inference_remove_the_compiled_step():
     model = compile_decoding(_gpt2(), max_length=16)
     restore_for_training(model)

@@ -54,7 +54,8 @@ class CompiledDecoding(nn.Module):
     """Carried by the model as ``model.compiled_decoding``; ``generate()`` asks it for its step.
 
     Holds no parameters (the model is referenced, not a child, so ``state_dict()`` and
-    ``modules()`` are unchanged apart from this entry) and the KV buffers of one batch shape.
+    ``modules()`` are unchanged apart from this entry) and the KV buffers of one batch shape,
+    which every ``generate()`` call reuses: one call at a time per model.
     """
 
     def __init__(self, model: nn.Module, batch_size: int, max_length: int, options: dict[str, Any]) -> None:
@@ -120,18 +121,17 @@ class CompiledDecoding(nn.Module):
                     logits_to_keep=1,
                 )
                 return out.logits[:, -1].float()
-            if self.compile_seconds is None:
-                self.threads = torch.get_num_threads()  # the count the kernels are compiled for
             ids.copy_(sequences[:, start:end])
             slot.fill_(start)
             cache.length = end
-            if self.compile_seconds is None:
-                began = time.perf_counter()
-                logits = self._compiled(ids, slot, position_base, key_mask, keys, values)
-                self.compile_seconds = time.perf_counter() - began
-                logger.info("compiled the decoding step (batch %d) in %.1f s", batch, self.compile_seconds)
-                return logits
-            return self._compiled(ids, slot, position_base, key_mask, keys, values)
+            if self.compile_seconds is not None:
+                return self._compiled(ids, slot, position_base, key_mask, keys, values)
+            self.threads = torch.get_num_threads()  # the count the kernels are compiled for
+            began = time.perf_counter()
+            logits = self._compiled(ids, slot, position_base, key_mask, keys, values)
+            self.compile_seconds = time.perf_counter() - began
+            logger.info("compiled the decoding step (batch %d) in %.1f s", batch, self.compile_seconds)
+            return logits
 
         return step, cache
 
@@ -222,10 +222,10 @@ def remove_compiled_decoding(model: nn.Module) -> nn.Module:
     return model
 
 
-def _weights_version(model: nn.Module) -> tuple[tuple[int, int], ...]:
-    """Which parameter objects the model has and their in-place version counters (copy_, an
-    optimizer step or load_state_dict all change it)."""
-    return tuple((id(p), p._version) for p in model.parameters())
+def _weights_version(model: nn.Module) -> tuple:
+    """Which parameter objects the model has, their in-place version counters (copy_, an optimizer
+    step or load_state_dict change them), dtypes and devices (``model.to`` changes those)."""
+    return tuple((id(p), p._version, p.dtype, p.device) for p in model.parameters())
 
 
 def _device_and_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
