@@ -16,7 +16,13 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, list[str]] = {
     "configuration_utils": ["PretrainedConfig"],
     "modeling_utils": ["PreTrainedModel"],
-    "inference": ["optimize_for_inference", "restore_for_training"],
+    "inference": [
+        "compile_decoding",
+        "compile_for_inference",
+        "optimize_for_inference",
+        "remove_compiled_decoding",
+        "restore_for_training",
+    ],
     "modeling_outputs": ["ModelOutput"],
     "weight_files": ["CheckpointError"],
     "activations": ["ACT2FN", "get_activation"],

@@ -316,18 +316,18 @@ class PreTrainedModel(ChecksForwardKwargs, nn.Module):
         return any(getattr(m, "gradient_checkpointing", False) for m in self.modules())
 
     def compiled_for_inference(self, freeze: bool = True, dynamic: bool | None = None, **options: Any):
-        """Opt-in ``torch.compile`` for inference; returns a compiled callable, the model is unchanged.
+        """Deprecated alias of ``clearformer.compile_for_inference(model, ...)`` (inference/ holds
+        the speed paths; the model classes stay the reference)."""
+        import warnings
 
-        ``freeze=True`` lets inductor treat the weights as constants and pre-pack them for the CPU's
-        matmul kernels, which is where most of its gain at small batches comes from (measured in
-        BENCHMARKS.md). The price: the first call per input shape compiles (tens of seconds on a
-        CPU; ``dynamic=None`` lets shapes vary after the first recompile), and the result is stale
-        if the weights change afterwards, so call it again after training or loading. Call the
-        result under ``torch.no_grad()`` / ``torch.inference_mode()``; input ids are not range-checked
-        inside a compiled graph (a graph cannot branch on values).
-        """
-        self.eval()
-        return torch.compile(self, dynamic=dynamic, options={"freezing": freeze, **options})
+        from .inference import compile_for_inference
+
+        warnings.warn(
+            "model.compiled_for_inference() is deprecated; use clearformer.compile_for_inference(model, ...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return compile_for_inference(self, freeze=freeze, dynamic=dynamic, **options)
 
     def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
         """Parameters counted once even when tied (as HF counts them)."""

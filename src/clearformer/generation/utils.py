@@ -223,6 +223,11 @@ class GenerationMixin:
         """
         if self.config.is_encoder_decoder:
             return self._encoder_decoder_step(input_ids, attention_mask, config)
+        # An opt-in swap (inference.compile_decoding) may carry a compiled step; an explicit
+        # cache_implementation="dynamic" or use_cache=False still asks for the eager path.
+        compiled = self._modules.get("compiled_decoding")
+        if compiled is not None and config.use_cache and config.cache_implementation in (None, "static"):
+            return compiled.make_step(input_ids, attention_mask, config)
         batch, max_length = input_ids.shape[0], config.max_length
         padded = not bool(attention_mask.all())
         mask = positions = None

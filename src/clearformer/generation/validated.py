@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import torch
 from torch import nn
 
 _VALIDATED_FOR: ContextVar[nn.Module | None] = ContextVar("clearformer_generate_validated_for", default=None)
@@ -29,5 +30,11 @@ def inputs_validated(model: nn.Module) -> Iterator[None]:
 
 
 def inputs_already_validated(model: nn.Module) -> bool:
-    """True inside ``generate``'s loop for exactly the model it validated, else False."""
+    """True inside ``generate``'s loop for exactly the model it validated, else False.
+
+    Always False while ``torch.compile`` traces (it cannot read a context variable); the checks a
+    model then runs look at shapes only, once, at trace time (value checks skip themselves there).
+    """
+    if torch.compiler.is_compiling():
+        return False
     return _VALIDATED_FOR.get() is model

@@ -18,6 +18,7 @@ from ..activations import NewGELU
 from ..models.bert.modeling_bert import BertIntermediate
 from ..nn.conv1d import Conv1D
 from .activations import FoldedActivation, OneKernelTanhGELU
+from .compiled_decoding import remove_compiled_decoding
 from .fused_qkv import FUSED_ATTENTION, FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention
 from .int8_linear import INT8_KERNELS, Int8WeightOnlyLinear, quantize_int8
 from .packed_linear import PackedLinear, onednn_packing_available
@@ -120,13 +121,18 @@ def _post_op_name(activation: nn.Module) -> str | None:
 def restore_for_training(model: nn.Module) -> nn.Module:
     """Put back the plain modules that ``optimize_for_inference`` replaced (same parameters).
 
-    int8 layers cannot be turned back into the checkpoint's weights: a ValueError says so.
+    int8 layers cannot be turned back into the checkpoint's weights: a ValueError says so. A
+    compiled decoding step (``compile_decoding``) is removed too: it holds the weights it was
+    compiled with.
     """
     if any(isinstance(m, (Int8WeightOnlyLinear, Int8DynamicLinear)) for m in model.modules()):
         raise ValueError(
             "this model was quantized to int8 by optimize_for_inference(quantize='int8'); that cannot be "
             "undone: load the checkpoint again without quantize= to train or save it"
         )
+    if "compiled_decoding" in model._modules:
+        remove_compiled_decoding(model)
+        logger.info("removed the compiled decoding step (compile_decoding) from the model")
     if not any(isinstance(m, _SWAPPED) for m in model.modules()):
         return model
     _replace(model, _plain)
