@@ -44,7 +44,11 @@ OURS = {
     "bf16": ("bf16", {"dtype": "bfloat16"}),
     "int8": ("int8", {"quantize": "int8"}),
     "w8a8": ("int8", {"quantize": "w8a8"}),
+    # compile_decoding on top (GPT-2 only): one compile per batch size and thread count, ~20-160 s
+    "fp32-compiled": ("fp32", {}),
+    "w8a8-compiled": ("int8", {"quantize": "w8a8"}),
 }
+COMPILED = {name for name in OURS if name.endswith("-compiled")}
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,16 @@ def ours_engines(names: list[str]) -> list[EngineSpec]:
     unknown = [n for n in names if n not in OURS]
     if unknown:
         raise SystemExit(f"--ours: unknown row(s) {unknown}; the table in bench_peers.py has {sorted(OURS)}")
-    return [EngineSpec(f"{OURS_PREFIX}-{n}", "clearformer", OURS[n][0], {"optimize": OURS[n][1]}) for n in names]
+    return [
+        EngineSpec(
+            f"{OURS_PREFIX}-{n}",
+            "clearformer",
+            OURS[n][0],
+            {"optimize": OURS[n][1], "compile_decoding": n in COMPILED},
+            ("gpt2",) if n in COMPILED else ("gpt2", "bert"),
+        )
+        for n in names
+    ]
 
 
 def make_workloads(new_tokens: int, prompt_len: int, bert_shapes: list[tuple[int, int]]) -> list[dict]:

@@ -56,6 +56,11 @@ class Clearformer(Engine):
     def prepare_inputs(self) -> None:
         w = self.workload
         self.ids = self.torch.tensor(w["ids"])
+        if w["kind"] == "generate" and self.spec.get("compile_decoding"):
+            from clearformer.inference import compile_decoding
+
+            # this workload's batch and length; replaces the step of an earlier workload
+            compile_decoding(self.model, max_length=self.ids.shape[1] + w["new_tokens"], batch_size=self.ids.shape[0])
         if w["kind"] == "encode":
             self.mask = self.torch.ones_like(self.ids)
             self.types = self.torch.zeros_like(self.ids)

@@ -180,3 +180,19 @@ def test_the_vnni_kernel_is_a_torch_operator_that_torch_compile_traces():
     x = torch.randn(5, 64)
     compiled = torch.compile(layer, fullgraph=True)  # fullgraph: a graph break would raise
     assert torch.equal(compiled(x), layer(x))
+
+
+@needs_vnni_kernel
+@pytest.mark.slow
+def test_a_w8a8_gpt2_decodes_the_same_tokens_through_the_compiled_step():
+    """The W8A8 operator inside compile_decoding's graph: the same tokens as eager W8A8 (~20 s compile)."""
+    from clearformer.inference import compile_decoding
+
+    torch.manual_seed(0)
+    cfg = clearformer.GPT2Config(n_embd=64, n_head=4, n_layer=2, vocab_size=100, n_positions=64)
+    cfg.eos_token_id = cfg.bos_token_id = None
+    model = optimize_for_inference(clearformer.GPT2LMHeadModel(cfg).eval(), quantize="w8a8")
+    ids = torch.randint(0, 100, (1, 5))
+    eager = model.generate(ids, max_new_tokens=10, do_sample=False)
+    compile_decoding(model, max_length=16, batch_size=1)
+    assert torch.equal(model.generate(ids, max_new_tokens=10, do_sample=False), eager)
