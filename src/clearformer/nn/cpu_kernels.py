@@ -114,6 +114,10 @@ def _module():
 @functools.cache
 def _w8a8_module():
     module = _load(_w8a8_unavailable_reason(), _W8A8_NAME, _W8A8_SOURCE, _W8A8_FLAGS, "torch's _int_mm runs instead")
+    if module is not None and not hasattr(torch.ops.clearformer, "w8a8_linear"):
+        # e.g. a stale build of an older source in torch's extension cache, shared by checkouts
+        logger.warning("clearformer's W8A8 kernel loaded without its operator; torch's _int_mm runs instead")
+        return None
     if module is not None:
         _register_w8a8_shape()
     return module
