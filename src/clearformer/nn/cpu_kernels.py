@@ -13,6 +13,7 @@ override. Each ~25 s build happens once per machine.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import shutil
@@ -24,12 +25,21 @@ import torch
 logger = logging.getLogger(__name__)
 
 _CSRC = Path(__file__).with_name("csrc")
-_NAME = "clearformer_int8_gemv"
+
+
+def _versioned(stem: str, source: Path, flags: list[str]) -> str:
+    """An extension name per source text and flags: torch's cache folder is per name, so two
+    checkouts (or versions) of clearformer on one machine never rebuild each other's kernel."""
+    digest = hashlib.sha256(source.read_bytes() + " ".join(flags).encode()).hexdigest()[:10]
+    return f"{stem}_{digest}"
+
+
 _SOURCE = _CSRC / "int8_gemv.cpp"
 _FLAGS = ["-O3", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-fopenmp"]
-_W8A8_NAME = "clearformer_int8_gemm"
+_NAME = _versioned("clearformer_int8_gemv", _SOURCE, _FLAGS)
 _W8A8_SOURCE = _CSRC / "int8_gemm.cpp"
 _W8A8_FLAGS = [*_FLAGS, "-mavx512vnni"]
+_W8A8_NAME = _versioned("clearformer_int8_gemm", _W8A8_SOURCE, _W8A8_FLAGS)
 _LOCK = threading.Lock()
 
 
