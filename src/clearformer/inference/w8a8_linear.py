@@ -82,17 +82,24 @@ class Int8DynamicLinear(nn.Module):
                 "this Int8DynamicLinear was made by optimize_for_inference(quantize=...) and cannot be "
                 "trained: load the model again without quantize= to train it"
             )
+        shape = (*x.shape[:-1], self.out_features)
         flat = x.reshape(-1, self.in_features)
+        recording = x.requires_grad and torch.is_grad_enabled()
+        if self._on_kernel and x.dtype == torch.float32 and not recording and self.weight_only is None:
+            # the common case first, with nothing else in its way: a decoding step makes ~50 of
+            # these calls, and each Python-level tensor operation costs as much as a small product
+            out = torch.ops.clearformer.w8a8_linear(
+                flat, self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation
+            )
+            return out.view(shape)
         after = ACTIVATIONS[self.activation]
         if self.weight_only is not None and flat.shape[0] <= self.weight_only_max_rows:
             return after(self.weight_only(x.float())).to(x.dtype)
-        if x.requires_grad and torch.is_grad_enabled():
+        if recording:
             # No int8 kernel has a backward: gradients for the input go through the same integers
             # as a float product (the rounding of x itself counts as the identity).
             out = after(self._float_path(flat))
-        elif self.kernel == "clearformer" and flat.device.type == "cpu":
-            # the operator itself (its library was loaded when this layer packed its weight): one
-            # dispatch without Python between, and torch.compile can trace it
+        elif self._on_kernel:
             out = torch.ops.clearformer.w8a8_linear(
                 flat.float(), self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation
             )
@@ -102,7 +109,12 @@ class Int8DynamicLinear(nn.Module):
             out = after(out if self.bias is None else out + self.bias)
         else:
             out = after(self._float_path(flat))
-        return out.to(x.dtype).view(*x.shape[:-1], self.out_features)
+        return out.to(x.dtype).view(shape)
+
+    @property
+    def _on_kernel(self) -> bool:
+        """clearformer's VNNI operator (its library was loaded when this layer packed its weight)."""
+        return self.kernel == "clearformer" and self.weight_int8.device.type == "cpu"
 
     def _float_path(self, flat: torch.Tensor) -> torch.Tensor:
         """The same W8A8 numbers with float products: for autograd and for devices without int8 matmul."""
