@@ -354,8 +354,10 @@ def main(argv: list[str] | None = None) -> None:
         seconds[part] = round(time.perf_counter() - start, 1)
         print(f"{part}: {seconds[part]} s", flush=True)
     print("\n" + markdown_table(rows))
+    refused = {s["mode"] for s in skipped}
     for mode in args.modes:
-        print(f"\n{mode}: optimize_for_inference({MODES[mode][0]}) — {MODES[mode][1]}")
+        note = " (skipped: the installed code refused it)" if mode in refused else ""
+        print(f"\n{mode}: optimize_for_inference({MODES[mode][0]}) — {MODES[mode][1]}{note}")
     if args.json:
         report = {"rows": rows, "skipped": skipped, "seconds": seconds, "modes": {m: MODES[m][0] for m in args.modes}}
         report["machine"] = machine_info()
