@@ -141,3 +141,18 @@ def test_int8_mode_changes_the_logits_but_keeps_most_top1_predictions():
     agreement = bench.Agreement()
     agreement.update(bench.full_logits(model, windows), bench.full_logits(int8, windows))
     assert agreement.max_abs_diff > 0 and agreement.rate > 0.5
+
+
+def test_whole_window_agreement_also_counts_the_decoded_windows_apart():
+    model = _gpt2()
+    windows = torch.randint(0, 99, (5, 8), generator=torch.Generator().manual_seed(8))
+    others = {"same": copy.deepcopy(model), "perturbed": _perturbed(model, 0.2)}
+    whole, first = bench.whole_window_agreements(model, others, windows, batch=2, first_windows=3)
+    assert whole["same"].positions == 40 and first["same"].positions == 24
+    assert whole["same"].rate == first["same"].rate == 1.0
+    alone = bench.Agreement()
+    alone.update(bench.full_logits(model, windows[:3]), bench.full_logits(others["perturbed"], windows[:3]))
+    assert (first["perturbed"].same, first["perturbed"].positions) == (alone.same, alone.positions)
+    stepped = bench.decoding_agreements(model, others, windows[:3], [1, 2])
+    assert {k: a.positions for k, a in stepped.items() if k[0] == "same"} == {("same", 1): 24, ("same", 2): 24}
+    assert stepped["same", 2].rate == 1.0 and stepped["same", 2].max_abs_diff < 1e-4
