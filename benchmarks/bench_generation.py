@@ -67,6 +67,12 @@ def bytes_per_token(model: torch.nn.Module, context: float, dtype_bytes: int) ->
 
 
 WARMUP = True
+# The int8 modes timed, each with its row label: weight-only keeps bf16 activations; W8A8 quantizes
+# the activations per row and keeps the rest of the model in fp32.
+INT8_ROWS = (
+    ("int8-weight-only", "clearformer int8 weights, bf16 activations"),
+    ("w8a8", "clearformer W8A8 (int8 activations per row)"),
+)
 
 
 def timed(fn, repeats: int) -> float:
@@ -103,13 +109,13 @@ def matmul_only_step(model: torch.nn.Module) -> Callable[[], None]:
     Each layer is the module the model runs (PackedLinear in bf16, Conv1D in fp32, int8), so this
     is the ceiling the matmul kernels put on decoding speed before any other work is added.
     """
-    from clearformer.inference import Int8WeightOnlyLinear, PackedLinear
+    from clearformer.inference import Int8DynamicLinear, Int8WeightOnlyLinear, PackedLinear
     from clearformer.nn.conv1d import Conv1D
 
-    kinds = (Conv1D, Int8WeightOnlyLinear, PackedLinear)
+    kinds = (Conv1D, Int8WeightOnlyLinear, Int8DynamicLinear, PackedLinear)
     layers = [m for m in model.transformer.modules() if isinstance(m, kinds)]
     layers.append(model.lm_head)
-    dtype = model.lm_head.weight.dtype if hasattr(model.lm_head, "weight") else torch.bfloat16
+    dtype = model.transformer.wte.weight.dtype  # the activations' dtype
     inputs = {}  # one input row per input width, shared by the layers of that width
     calls = []
     for layer in layers:
@@ -232,27 +238,29 @@ def main() -> None:
                         lim,
                     )
             del ref, ours
-        ours8 = GPT2LMHeadModel.from_pretrained(folder, quantize="int8")
-        limit8 = bandwidth * 1e9 / (bytes_per_token(ours8, plen + new / 2, 2))
-        print(f"int8: batch-1 limit {limit8:.1f} tok/s")
-        if args.matmul_rows:
-            add("clearformer matmuls only int8", 1, time_steps(matmul_only_step(ours8)) * new, limit8)
-        for batch in batches:
-            ids = prompts[:batch]
-            add(
-                "clearformer int8 weights, bf16 activations",
-                batch,
-                timed(partial(ours8.generate, ids, max_new_tokens=new), args.repeats),
-                limit8 if batch == 1 else None,
-            )
+        for mode, label in INT8_ROWS:
+            ours8 = GPT2LMHeadModel.from_pretrained(folder, quantize=mode)
+            limit8 = bandwidth * 1e9 / (bytes_per_token(ours8, plen + new / 2, 4 if mode == "w8a8" else 2))
+            print(f"{mode}: batch-1 limit {limit8:.1f} tok/s")
+            if args.matmul_rows:
+                add(f"clearformer matmuls only {mode}", 1, time_steps(matmul_only_step(ours8)) * new, limit8)
+            for batch in batches:
+                ids = prompts[:batch]
+                add(
+                    label,
+                    batch,
+                    timed(partial(ours8.generate, ids, max_new_tokens=new), args.repeats),
+                    limit8 if batch == 1 else None,
+                )
+            del ours8
         if WIKI.is_file():
             windows = wikitext_windows()
             models = [("random GPT-2-small", folder)] + ([("trained", args.trained)] if args.trained else [])
             for label, path in models:
                 fp32 = optimize_for_inference(GPT2LMHeadModel.from_pretrained(path))
                 bf16 = GPT2LMHeadModel.from_pretrained(path, dtype=torch.bfloat16)
-                int8 = GPT2LMHeadModel.from_pretrained(path, quantize="int8")
-                for name, m in (("bf16", bf16), ("int8", int8)):
+                quantized = [(mode, GPT2LMHeadModel.from_pretrained(path, quantize=mode)) for mode, _ in INT8_ROWS]
+                for name, m in (("bf16", bf16), *quantized):
                     agree, diff = accuracy(fp32, m, windows)
                     print(
                         f"accuracy {label} {name} vs fp32 on WikiText-2 test ({windows.numel()} positions): "

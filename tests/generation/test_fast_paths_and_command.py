@@ -27,10 +27,12 @@ def test_quantized_and_bf16_models_generate(tiny_gpt2_dir, padded_batch):
     fp32 = GPT2LMHeadModel.from_pretrained(tiny_gpt2_dir)
     for model in (
         GPT2LMHeadModel.from_pretrained(tiny_gpt2_dir, quantize="int8"),
+        GPT2LMHeadModel.from_pretrained(tiny_gpt2_dir, quantize="w8a8"),
+        GPT2LMHeadModel.from_pretrained(tiny_gpt2_dir, quantize="int8-weight-only"),
         GPT2LMHeadModel.from_pretrained(tiny_gpt2_dir, dtype=torch.bfloat16),
     ):
         out = model.generate(ids, attention_mask=mask, max_new_tokens=6)
-        assert out.shape == (3, 15)
+        assert out.shape == (3, 15), model
         with torch.no_grad():
             a = fp32(ids, attention_mask=mask).logits
             b = model(ids, attention_mask=mask).logits.float()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 import clearformer
 from clearformer.inference import (
@@ -19,6 +20,8 @@ from clearformer.inference import (
     restore_for_training,
 )
 from clearformer.inference.packed_linear import onednn_packing_available
+from clearformer.inference.w8a8_linear import Int8DynamicLinear
+from clearformer.nn.conv1d import Conv1D
 
 SRC = Path(clearformer.__file__).resolve().parent
 needs_bf16_packing = pytest.mark.skipif(
@@ -94,13 +97,18 @@ def test_bf16_optimized_model_equals_the_plain_bf16_model(family):
     assert torch.nn.functional.cosine_similarity(fast.flatten(), plain.flatten(), dim=0) > 0.999
 
 
+INT8_LAYERS = {"int8-weight-only": Int8WeightOnlyLinear, "w8a8": Int8DynamicLinear, "int8": Int8DynamicLinear}
+
+
 @pytest.mark.parametrize("family", FAMILIES)
-def test_int8_optimized_model_stays_close_to_fp32(family):
+@pytest.mark.parametrize("mode", sorted(INT8_LAYERS))
+def test_int8_optimized_model_stays_close_to_fp32(family, mode):
     _, model, inputs = next(f for f in _families() if f[0] == family)
     model.eval()
     plain = _logits(model, inputs)
-    optimize_for_inference(model, quantize="int8")
-    assert any(isinstance(m, Int8WeightOnlyLinear) for m in model.modules())
+    optimize_for_inference(model, quantize=mode)
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, Conv1D, *INT8_LAYERS.values()))]
+    assert layers and all(isinstance(m, INT8_LAYERS[mode]) for m in layers)  # none left in float
     fast = _logits(model, inputs)
     assert torch.nn.functional.cosine_similarity(fast.flatten(), plain.flatten(), dim=0) > 0.99
 
@@ -179,9 +187,10 @@ def test_optimized_model_saves_a_normal_checkpoint_that_loads_into_a_plain_model
         assert torch.equal(loaded(ids).logits, expected)
 
 
-def test_an_int8_model_refuses_to_save_and_to_restore(tmp_path):
+@pytest.mark.parametrize("mode", sorted(INT8_LAYERS))
+def test_an_int8_model_refuses_to_save_and_to_restore(tmp_path, mode):
     model = _bert().eval()
-    optimize_for_inference(model, quantize="int8")
+    optimize_for_inference(model, quantize=mode)
     with pytest.raises(ValueError, match="int8"):
         model.save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="cannot be undone"):

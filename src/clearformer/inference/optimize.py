@@ -21,6 +21,10 @@ from .activations import FoldedActivation, OneKernelTanhGELU
 from .fused_qkv import FUSED_ATTENTION, FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention
 from .int8_linear import INT8_KERNELS, Int8WeightOnlyLinear, quantize_int8
 from .packed_linear import PackedLinear, onednn_packing_available
+from .w8a8_linear import Int8DynamicLinear
+from .w8a8_model import quantize_w8a8, weight_only_rows_default
+
+QUANTIZE_MODES = (None, "int8", "w8a8", "int8-weight-only")
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ def optimize_for_inference(
     quantize: str | None = None,
     fp32_packing: bool = False,
     int8_kernel: str = "auto",
+    weight_only_max_rows: int | None = None,
 ) -> nn.Module:
     """Swap ``model``'s modules for inference equivalents, in place; returns the model in eval mode.
 
@@ -48,19 +53,30 @@ def optimize_for_inference(
       product, so not by default) are packed once for oneDNN (``PackedLinear``), and BERT's GELU
       or ReLU runs inside the FFN's first product (``FoldedActivation``);
     - GPT-2's ``gelu_new`` runs as one kernel (``OneKernelTanhGELU``, ~2e-7 from the seven-op form);
-    - ``quantize="int8"``: every linear layer becomes int8 weight-only (``Int8WeightOnlyLinear``,
-      on ``int8_kernel`` "auto" / "clearformer" / "torch"), the rest bf16. Not reversible.
+    - ``quantize="w8a8"``: every linear layer becomes ``Int8DynamicLinear``: int8 weights, activations
+      quantized per row at run time, the product in int8 (VNNI); Q/K/V fused into one such layer.
+      The rest stays in the model's dtype. ``quantize="int8"`` is the same, except that calls of at
+      most ``weight_only_max_rows`` rows (decoding) take a weight-only int8 layer instead, and
+      ``None`` picks that row count for this machine (``weight_only_rows_default``; 0 where the
+      VNNI kernel runs, since it wins there at every row count).
+    - ``quantize="int8-weight-only"``: every linear layer becomes ``Int8WeightOnlyLinear``
+      (activations never quantized), the rest bf16. Quantizing is not reversible.
+    - ``int8_kernel``: "auto" / "clearformer" (our C++ kernels) / "torch" (torch's int8 ops).
     """
-    if quantize not in (None, "int8"):
-        raise ValueError(f"quantize must be None or 'int8' (weight-only), got {quantize!r}")
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
     if int8_kernel not in INT8_KERNELS:
         raise ValueError(f"int8_kernel must be one of {INT8_KERNELS}, got {int8_kernel!r}")
     if dtype is not None:
         model.to(dtype)
     model.eval()
     restore_for_training(model)  # optimizing twice starts from the plain modules
-    if quantize == "int8":
+    if quantize == "int8-weight-only":
         return quantize_int8(model, int8_kernel).eval()
+    if quantize in ("int8", "w8a8"):
+        rows = 0 if quantize == "w8a8" else weight_only_max_rows
+        rows = weight_only_rows_default(int8_kernel) if rows is None else rows
+        return quantize_w8a8(model, int8_kernel, rows).eval()
     first = next(model.parameters(), None)
     on_cpu = first is not None and first.device.type == "cpu"
     weights_dtype = first.dtype if first is not None else torch.float32
@@ -106,7 +122,7 @@ def restore_for_training(model: nn.Module) -> nn.Module:
 
     int8 layers cannot be turned back into the checkpoint's weights: a ValueError says so.
     """
-    if any(isinstance(m, Int8WeightOnlyLinear) for m in model.modules()):
+    if any(isinstance(m, (Int8WeightOnlyLinear, Int8DynamicLinear)) for m in model.modules()):
         raise ValueError(
             "this model was quantized to int8 by optimize_for_inference(quantize='int8'); that cannot be "
             "undone: load the checkpoint again without quantize= to train or save it"
@@ -120,7 +136,7 @@ def restore_for_training(model: nn.Module) -> nn.Module:
 
 def is_optimized(model: nn.Module) -> bool:
     """Whether ``model`` holds any module swapped in by ``optimize_for_inference``."""
-    return any(isinstance(m, (*_SWAPPED, Int8WeightOnlyLinear)) for m in model.modules())
+    return any(isinstance(m, (*_SWAPPED, Int8WeightOnlyLinear, Int8DynamicLinear)) for m in model.modules())
 
 
 def _plain(module: nn.Module) -> nn.Module:

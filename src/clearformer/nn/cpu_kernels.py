@@ -1,10 +1,13 @@
-"""clearformer's own CPU kernel (csrc/int8_gemv.cpp), compiled on first use and cached by torch.
+"""clearformer's own CPU kernels (csrc/*.cpp), compiled on first use and cached by torch.
 
-It multiplies a few activation rows by int8 weights kept in a grouped layout of its own, at about
-twice the read rate of torch's ``_weight_int8pack_mm`` (BENCHMARKS.md). It needs AVX-512, a C++
-compiler and ninja; otherwise ``available()`` is False and callers keep torch's kernel. Callers
-choose per model (``optimize_for_inference(..., int8_kernel=...)``); ``CLEARFORMER_CPU_KERNELS=0``,
-read only here, is the documented machine-wide override. The ~25 s build happens once per machine.
+- ``int8_gemv.cpp``: a few activation rows times int8 weights in a grouped layout, at about twice
+  the read rate of torch's ``_weight_int8pack_mm`` (int8 weight-only decoding). Needs AVX-512.
+- ``int8_gemm.cpp``: W8A8, activations quantized per row and multiplied in int8 (VNNI), for any
+  row count. Needs AVX-512 VNNI.
+Both need a C++ compiler and ninja; otherwise ``available()`` / ``w8a8_available()`` is False and
+callers keep torch's kernels. Callers choose per model (``optimize_for_inference(...,
+int8_kernel=...)``); ``CLEARFORMER_CPU_KERNELS=0``, read only here, is the documented machine-wide
+override. Each ~25 s build happens once per machine.
 """
 
 from __future__ import annotations
@@ -20,14 +23,28 @@ import torch
 
 logger = logging.getLogger(__name__)
 
+_CSRC = Path(__file__).with_name("csrc")
 _NAME = "clearformer_int8_gemv"
-_SOURCE = Path(__file__).with_name("csrc") / "int8_gemv.cpp"
+_SOURCE = _CSRC / "int8_gemv.cpp"
 _FLAGS = ["-O3", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-fopenmp"]
+_W8A8_NAME = "clearformer_int8_gemm"
+_W8A8_SOURCE = _CSRC / "int8_gemm.cpp"
+_W8A8_FLAGS = [*_FLAGS, "-mavx512vnni"]
 _LOCK = threading.Lock()
 
 
 def _cpu_has_avx512() -> bool:
     return torch.backends.cpu.get_cpu_capability() in ("AVX512", "AVX512_BF16", "AMX")
+
+
+def _cpu_has_vnni() -> bool:
+    probe = getattr(torch.cpu, "_is_vnni_supported", None)  # private in torch: read /proc as a fallback
+    if probe is not None:
+        return bool(probe())
+    try:
+        return "avx512_vnni" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
 
 
 def _unavailable_reason() -> str | None:
@@ -44,45 +61,59 @@ def _unavailable_reason() -> str | None:
     return None
 
 
-def _built_before() -> bool:
+def _w8a8_unavailable_reason() -> str | None:
+    reason = _unavailable_reason()
+    if reason is None and not _cpu_has_vnni():
+        reason = "the CPU lacks AVX-512 VNNI (int8 dot products)"
+    return reason
+
+
+def _built_before(name: str = _NAME) -> bool:
     """Whether torch's extension cache already holds a build (then loading takes well under 1 s)."""
     try:
         from torch.utils.cpp_extension import _get_build_directory  # private, hence the fallback
 
-        return (Path(_get_build_directory(_NAME, False)) / f"{_NAME}.so").is_file()
+        return (Path(_get_build_directory(name, False)) / f"{name}.so").is_file()
     except Exception:
         return False
 
 
-@functools.cache
-def _build():
+def _build(name: str, source: Path, flags: list[str]):
     from torch.utils.cpp_extension import load
 
     # torch.utils.cpp_extension rebuilds when the source changes and locks the cache folder, so
     # parallel test workers share one build.
-    if not _built_before():  # a ~25 s pause with no word would look like a hang
-        logger.warning("compiling clearformer's int8 CPU kernel: once per machine, about 25 s")
+    if not _built_before(name):  # a ~25 s pause with no word would look like a hang
+        logger.warning("compiling clearformer's CPU kernel %s: once per machine, about 25 s", source.name)
     return load(
-        name=_NAME,
-        sources=[str(_SOURCE)],
-        extra_cflags=_FLAGS,
+        name=name,
+        sources=[str(source)],
+        extra_cflags=flags,
         extra_ldflags=["-fopenmp"],  # resolves to torch's own libgomp: one OpenMP pool, not two
         verbose=False,
     )
 
 
-@functools.cache
-def _module():
+def _load(reason: str | None, name: str, source: Path, flags: list[str], fallback: str):
     """The compiled module, or None (logged once, with the reason) when it cannot be had."""
-    reason = _unavailable_reason()
     if reason is None:
         with _LOCK:
             try:
-                return _build()
+                return _build(name, source, flags)
             except Exception as exc:  # a failed build must never break inference: torch's kernel remains
                 reason = f"its build failed: {exc}".splitlines()[0]
-    logger.warning("clearformer's int8 CPU kernel is not used (%s); torch's int8 kernel runs instead", reason)
+    logger.warning("clearformer's CPU kernel %s is not used (%s); %s", source.name, reason, fallback)
     return None
+
+
+@functools.cache
+def _module():
+    return _load(_unavailable_reason(), _NAME, _SOURCE, _FLAGS, "torch's int8 kernel runs instead")
+
+
+@functools.cache
+def _w8a8_module():
+    return _load(_w8a8_unavailable_reason(), _W8A8_NAME, _W8A8_SOURCE, _W8A8_FLAGS, "torch's _int_mm runs instead")
 
 
 def unavailable_reason() -> str:
@@ -92,9 +123,21 @@ def unavailable_reason() -> str:
     return _unavailable_reason() or "its build failed (see the earlier warning)"
 
 
+def w8a8_unavailable_reason() -> str:
+    """Why ``w8a8_available()`` is False, in words (or "it is available")."""
+    if w8a8_available():
+        return "it is available"
+    return _w8a8_unavailable_reason() or "its build failed (see the earlier warning)"
+
+
 def available() -> bool:
-    """True when the kernel is compiled and usable on this machine."""
+    """True when the int8 weight-only kernel is compiled and usable on this machine."""
     return _module() is not None
+
+
+def w8a8_available() -> bool:
+    """True when the W8A8 (VNNI) kernel is compiled and usable on this machine."""
+    return _w8a8_module() is not None
 
 
 def pack_int8(weight_int8: torch.Tensor) -> torch.Tensor:
@@ -117,3 +160,28 @@ def int8_linear(
     # A model.to(dtype) after quantizing turns the fp32 scales into bf16; the kernel reads fp32.
     scales = scales if scales.dtype == torch.float32 else scales.float()
     return _module().int8_linear(x, packed, scales, bias, out_features)
+
+
+def pack_w8a8(weight_int8: torch.Tensor) -> torch.Tensor:
+    """(N, K) int8 in [-127, 127] -> the W8A8 kernel's panels (ceil(N/48), ceil(K/4), 48, 4) uint8."""
+    return _w8a8_module().pack_w8a8(weight_int8.contiguous())
+
+
+def unpack_w8a8(packed: torch.Tensor, out_features: int, in_features: int) -> torch.Tensor:
+    """The inverse of ``pack_w8a8``: the (N, K) int8 matrix, padding dropped."""
+    panels, quads, rows, four = packed.shape
+    full = packed.permute(0, 2, 1, 3).reshape(panels * rows, quads * four).to(torch.int16) - 128
+    return full[:out_features, :in_features].to(torch.int8)
+
+
+def w8a8_linear(
+    x: torch.Tensor,
+    packed: torch.Tensor,
+    weight_scales: torch.Tensor,
+    bias: torch.Tensor | None,
+    out_features: int,
+    activation: str = "none",
+) -> torch.Tensor:
+    """fp32 ``x`` (2-D) quantized per row to int8, times the packed int8 weight, rescaled, plus bias,
+    then ``activation`` ("none" or "gelu", the erf form) on the result; fp32 out."""
+    return _w8a8_module().w8a8_linear(x, packed, weight_scales, bias, out_features, activation)

@@ -1,0 +1,85 @@
+"""``quantize_w8a8``: every linear layer of a model becomes ``Int8DynamicLinear`` (W8A8), in place.
+
+Self-attentions whose Q, K and V read the same input get one int8 layer for the three: the input
+is then quantized once instead of three times, and the product is one larger one.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..models.bert.modeling_bert import BertIntermediate
+from ..nn import cpu_kernels
+from ..nn.conv1d import Conv1D
+from .activations import FoldedActivation
+from .fused_qkv import FUSED_ATTENTION
+from .w8a8_linear import Int8DynamicLinear
+
+# Without the VNNI kernel, torch's _int_mm is slower than the weight-only kernel up to about 8
+# rows (BENCHMARKS.md, "W8A8"); with it, W8A8 is faster at every row count measured (1 to 4096).
+_WEIGHT_ONLY_ROWS_WITHOUT_VNNI = 8
+
+
+def weight_only_rows_default(kernel: str = "auto") -> int:
+    """The row count up to which ``quantize="int8"`` runs weight-only on this machine."""
+    return 0 if kernel != "torch" and cpu_kernels.w8a8_available() else _WEIGHT_ONLY_ROWS_WITHOUT_VNNI
+
+
+class Int8FusedQKV(nn.Module):
+    """``[q(x), k(x), v(x)]`` from one ``Int8DynamicLinear`` over the three projections' weights."""
+
+    def __init__(self, projections: tuple[nn.Linear, ...], kernel: str, weight_only_max_rows: int) -> None:
+        super().__init__()
+        weight = torch.cat([p.weight for p in projections])
+        has_bias = all(p.bias is not None for p in projections)
+        bias = torch.cat([p.bias for p in projections]) if has_bias else None
+        self.sizes = [p.out_features for p in projections]
+        self.proj = Int8DynamicLinear(weight, bias, kernel, weight_only_max_rows)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return list(self.proj(x).split(self.sizes, dim=-1))
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes} (query, key, value)"
+
+
+def _fuse_attention(attn: nn.Module, kernel: str, rows: int) -> nn.Module:
+    new = FUSED_ATTENTION[type(attn)].swap_in(attn, pack=False)
+    if new is attn:  # cross-attention: nothing to fuse
+        return attn
+    projections = new.qkv._projections
+    new.qkv = Int8FusedQKV(projections, kernel, rows)
+    for name, child in list(new.named_children()):
+        if any(child is p for p in projections):
+            setattr(new, name, None)  # folded into qkv; the float weights are not kept twice
+    return new
+
+
+def quantize_w8a8(model: nn.Module, kernel: str = "auto", weight_only_max_rows: int = 0) -> nn.Module:
+    """Replace every nn.Linear and Conv1D of ``model`` by an ``Int8DynamicLinear``, in place.
+
+    For inference only: the layers cannot be trained, and ``save_pretrained`` refuses them (they
+    are not the checkpoint format; save the model before quantizing).
+    """
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) in FUSED_ATTENTION:
+                setattr(parent, name, _fuse_attention(child, kernel, weight_only_max_rows))
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Conv1D):
+                setattr(parent, name, Int8DynamicLinear(child.weight.t(), child.bias, kernel, weight_only_max_rows))
+            elif isinstance(child, nn.Linear):
+                setattr(parent, name, Int8DynamicLinear(child.weight, child.bias, kernel, weight_only_max_rows))
+    _fold_ffn_gelu(model)
+    return model
+
+
+def _fold_ffn_gelu(model: nn.Module) -> None:
+    """BERT's FFN: the erf GELU runs in the int8 product's epilogue, not as a pass of its own."""
+    for module in model.modules():
+        act = getattr(module, "intermediate_act_fn", None)
+        if type(module) is BertIntermediate and type(act) is nn.GELU and act.approximate == "none":
+            module.dense.activation = "gelu"
+            module.intermediate_act_fn = FoldedActivation(act, into="dense")
