@@ -143,10 +143,12 @@ def goal_met(value: float, goal: tuple[str, float] | None) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
+    """The rows as Markdown; a ``|`` inside a cell is escaped (it would split the cell)."""
     lines = ["| model | mode | metric | value | goal | met? |", "|---|---|---|---|---|---|"]
     for r in rows:
         goal = "—" if r["goal"] is None else f"{r['goal'][0]} {r['goal'][1]:g}"
-        lines.append(f"| {r['model']} | {r['mode']} | {r['metric']} | {r['value']:.6g} | {goal} | {r['met']} |")
+        cells = [r["model"], r["mode"], r["metric"], f"{r['value']:.6g}", goal, r["met"]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -253,19 +255,23 @@ def cola_part(args, skipped: list[dict]) -> list[dict]:
     name = f"MiniLM fine-tuned on CoLA, {len(texts)} dev sentences"
     fp32 = AutoModelForSequenceClassification.from_pretrained(folder).eval()
     batches = {b: encoded_batches(tokenizer, texts, b, COLA_MAX_LENGTH) for b in args.encoder_batches}
-    rows, reference = [], {}
+    rows, reference, fp32_labels = [], {}, {}
     for b in args.encoder_batches:
-        reference[b] = accuracy_and_mcc(predicted_labels(fp32, batches[b]), labels)
+        fp32_labels[b] = predicted_labels(fp32, batches[b])
+        reference[b] = accuracy_and_mcc(fp32_labels[b], labels)
         rows.append(row(name, "fp32", f"dev accuracy % (batch {b})", 100 * reference[b][0]))
         rows.append(row(name, "fp32", f"dev MCC (batch {b})", reference[b][1]))
     load = lambda: AutoModelForSequenceClassification.from_pretrained(folder)  # noqa: E731
     for mode, model in quantized_copies(load, args.modes, "cola", skipped).items():
         for b in args.encoder_batches:
-            acc, mcc = accuracy_and_mcc(predicted_labels(model, batches[b]), labels)
+            predictions = predicted_labels(model, batches[b])
+            acc, mcc = accuracy_and_mcc(predictions, labels)
             rows.append(row(name, mode, f"dev accuracy % (batch {b})", 100 * acc))
             rows.append(row(name, mode, f"dev MCC (batch {b})", mcc))
             gap = 100 * abs(acc - reference[b][0])
-            rows.append(row(name, mode, f"|accuracy - fp32's|, points (batch {b})", gap, ("<=", 0.5)))
+            rows.append(row(name, mode, f"accuracy gap to fp32, points (batch {b})", gap, ("<=", 0.5)))
+            same = 100 * float((predictions == fp32_labels[b]).double().mean())
+            rows.append(row(name, mode, f"dev labels equal to fp32's, % (batch {b})", same))
     return rows
 
 

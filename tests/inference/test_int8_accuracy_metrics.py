@@ -156,3 +156,8 @@ def test_whole_window_agreement_also_counts_the_decoded_windows_apart():
     stepped = bench.decoding_agreements(model, others, windows[:3], [1, 2])
     assert {k: a.positions for k, a in stepped.items() if k[0] == "same"} == {("same", 1): 24, ("same", 2): 24}
     assert stepped["same", 2].rate == 1.0 and stepped["same", 2].max_abs_diff < 1e-4
+
+
+def test_a_pipe_inside_a_cell_is_escaped_so_the_table_keeps_six_columns():
+    table = bench.markdown_table([bench.row("m", "int8", "|a - b|", 0.1, ("<=", 0.5))])
+    assert table.splitlines()[-1] == "| m | int8 | \\|a - b\\| | 0.1 | <= 0.5 | yes |"
