@@ -243,6 +243,10 @@ def minilm_part(args, skipped: list[dict]) -> list[dict]:
             cos = cosines(reference[b], sentence_embeddings(model, batches[b]))
             rows.append(row(name, mode, f"embedding cosine to fp32, mean (batch {b})", float(cos.mean()), (">=", 0.99)))
             rows.append(row(name, mode, f"embedding cosine to fp32, min (batch {b})", float(cos.min()), (">=", 0.99)))
+            below = int((cos < 0.99).sum())
+            rows.append(row(name, mode, f"sentences with cosine < 0.99, of {len(cos)} (batch {b})", below))
+            worst = int(cos.argmin())
+            print(f"minilm / {mode} / batch {b}: lowest cosine {float(cos[worst]):.6f} for {texts[worst]!r}")
     return rows
 
 
