@@ -14,6 +14,8 @@ Three models, real data from ../shared/data, every int8 mode made by ``optimize_
   and token by token with the KV cache (the decoding shapes); goal >= 99 %; and max |logit diff|.
 Prints a Markdown table (model | mode | metric | value | goal | met?); ``--json`` also writes it.
 A mode the installed clearformer does not accept is skipped with a printed line saying why.
+Cost of the default run (3 modes, models already trained): about 470 s of CPU time at one thread
+(MiniLM 168 s, CoLA 48 s, GPT-2 250 s, measured 2026-12-03); wall time grows with machine load.
 """
 
 from __future__ import annotations
