@@ -4,7 +4,10 @@ Same data (in_domain_train -> in_domain_dev), same settings (3 epochs, lr 2e-5, 
 max_length 64, seed 42) and the same initial weights (the classifier head is initialised once,
 saved, and both trainers load that folder). Prints dev MCC per epoch and wall time for each.
 
-    python recipes/cola_minilm.py [--data ../shared/data/cola] [--only clearformer|oracle]
+    python recipes/cola_minilm.py [--data ../shared/data/cola] [--only clearformer|oracle] [--save-dir DIR]
+
+``--save-dir`` keeps clearformer's fine-tuned classifier (``save_pretrained`` plus the tokenizer
+files), e.g. for benchmarks/int8_accuracy.py, which compares it in fp32 and int8 on the dev set.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def tokenized(cola, tokenizer):
     return cola.map(lambda b: tokenizer(b["sentence"], truncation=True, max_length=MAX_LENGTH), batched=True)
 
 
-def run_clearformer(cola, init_dir: str, out: str) -> dict:
+def run_clearformer(cola, init_dir: str, out: str, save_dir: str | None = None) -> dict:
     from clearformer import BertTokenizer
 
     tokenizer = BertTokenizer.from_pretrained(init_dir)
@@ -72,6 +75,9 @@ def run_clearformer(cola, init_dir: str, out: str) -> dict:
     wall = time.time() - start
     key = "eval_" + TASK["metric"]
     evals = [h[key] for h in trainer.state.log_history if key in h]
+    if save_dir:
+        model.save_pretrained(save_dir)
+        tokenizer.save_pretrained(save_dir)
     return {
         "metric_per_epoch": evals,
         "final_metric": evals[-1],
@@ -116,6 +122,8 @@ def main() -> None:
     p.add_argument("--limit", type=int, help="smoke test: first N rows of each split")
     p.add_argument("--task", choices=["cola", "sst2"], default="cola", help="sst2: accuracy on SST-2 dev")
     p.add_argument("--train-limit", type=int, help="train on the first N training rows (dev stays whole)")
+    p.add_argument("--save-dir", help="save clearformer's fine-tuned model and tokenizer here (save_pretrained)")
+    p.add_argument("--epochs", type=float, default=3.0, help="num_train_epochs (3 as the course; fewer: a quicker run)")
     p.add_argument("--seed", type=int, default=42, help="training seed (data order, dropout); the head stays seed 42")
     p.add_argument(
         "--fast-dropout",
@@ -124,6 +132,7 @@ def main() -> None:
     )
     a = p.parse_args()
     SETTINGS["seed"] = a.seed
+    SETTINGS["num_train_epochs"] = a.epochs
     # Default: torch's masks, as transformers draws them, so the two trainers' losses compare step by step.
     OURS["fast_dropout"] = a.fast_dropout
     if a.task == "sst2":
@@ -160,7 +169,7 @@ def main() -> None:
             if src.is_file():
                 (Path(init_dir) / name).write_bytes(src.read_bytes())
         if a.only in (None, "clearformer"):
-            results["clearformer"] = run_clearformer(cola, init_dir, os.path.join(tmp, "ours"))
+            results["clearformer"] = run_clearformer(cola, init_dir, os.path.join(tmp, "ours"), a.save_dir)
         if a.only in (None, "oracle"):
             results["oracle"] = run_oracle(cola, init_dir, os.path.join(tmp, "oracle"))
     results["load_average_1min_start_end"] = [round(load1, 2), round(os.getloadavg()[0], 2)]
