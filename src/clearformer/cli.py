@@ -37,6 +37,12 @@ def _convert(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clearformer", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "--threads",
+        default="auto",
+        help="intra-op threads: a number, or 'auto' = cores not already busy by the load average "
+        "(two threads on a shared core decode at ~0.4x of one; BENCHMARKS.md 'Threads')",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="real MiniLM: sentence similarity, then fine-tuning with a report folder")
@@ -71,9 +77,26 @@ def _command_modules() -> list:
     return found
 
 
+def _set_threads(value: str) -> None:
+    """The command's own process: set torch's intra-op thread count (see inference/threads.py)."""
+    from .inference.threads import recommended_threads
+
+    if value == "auto":
+        threads = recommended_threads()
+    elif value.isdigit() and int(value) > 0:
+        threads = int(value)
+    else:
+        raise SystemExit(f"clearformer: error: --threads must be a positive number or 'auto', got {value!r}")
+    import torch
+
+    torch.set_num_threads(threads)
+    logging.getLogger("clearformer").info("using %d intra-op thread(s)", threads)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    _set_threads(args.threads)
     if args.verbose:  # the whole traceback, for a bug report
         return args.func(args)
     try:
