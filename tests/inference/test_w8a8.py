@@ -16,17 +16,66 @@ _REASON = cpu_kernels._w8a8_unavailable_reason()
 needs_vnni_kernel = pytest.mark.skipif(_REASON is not None, reason=f"W8A8 CPU kernel unavailable: {_REASON}")
 
 
-def _reference(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """The promised arithmetic in float64: s_x * s_w * (q_x . q_w) + b."""
-    qx, sx = quantize_rows(x)
+def _reference(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, group: int = 0) -> torch.Tensor:
+    """The promised arithmetic in float64: sum over activation groups of s_x,g * (q_x,g . q_w,g), times s_w, + b."""
+    qx, sx = quantize_rows(x, group)
     qw, sw = quantize_weight(weight)
-    out = (qx.double() @ qw.double().T) * sx.double() * sw.double()
+    size = group or x.shape[1]
+    out = torch.zeros(x.shape[0], weight.shape[0], dtype=torch.float64)
+    for i in range(x.shape[1] // size):
+        part = slice(i * size, (i + 1) * size)
+        out += (qx[:, part].double() @ qw[:, part].double().T) * sx[:, i : i + 1].double()
+    out = out * sw.double()
     return out if bias is None else out + bias.double()
 
 
 # Shapes that hit every edge of the kernel: k not a multiple of 4, n not a multiple of the 48-wide
 # panel or of 16, row counts below, at and above the 8-row pass and the 256-row block.
 SHAPES = [(1, 768, 2304), (3, 70, 50), (8, 64, 48), (9, 33, 97), (17, 5, 16), (300, 130, 200)]
+
+
+# (rows, k, n, group): groups below, at and above the kernel's 4-row pass, a channel 50x the others
+GROUPED = [(1, 768, 2304, 128), (5, 256, 50, 64), (9, 128, 97, 32), (300, 384, 200, 128), (3, 64, 48, 4)]
+
+
+@pytest.mark.parametrize("rows,k,n,group", GROUPED)
+@pytest.mark.parametrize("kernel", ["auto", "torch"])
+def test_activation_groups_compute_the_promised_integers(rows, k, n, group, kernel):
+    torch.manual_seed(rows + k + n + group)
+    x, weight, bias = torch.randn(rows, k), torch.randn(n, k), torch.randn(n)
+    x[:, 3] *= 50  # an outlier channel: only its own group's scale may grow
+    layer = Int8DynamicLinear(weight, bias, kernel, group_size=group)
+    expected = _reference(x, weight, bias, group)
+    assert (layer(x).double() - expected).abs().max() <= 1e-5 * max(1.0, expected.abs().max().item())
+    assert f"per {group} channels" in repr(layer)
+
+
+def test_groups_confine_an_outlier_channel():
+    """With one scale per row a 50x channel coarsens every channel; per group, only its own."""
+    torch.manual_seed(1)
+    x, weight = torch.randn(16, 512), torch.randn(64, 512)
+    x[:, 7] *= 50
+    weight[:, :128] = 0  # the outlier's own group does not count: the error left is the other channels'
+    errors = {}
+    for group in (0, 128):
+        layer = Int8DynamicLinear(weight, None, group_size=group)
+        exact = x.double() @ layer.dequantized(torch.float32).double().T  # the activations' error alone
+        errors[group] = (layer(x).double() - exact).abs().mean()
+    assert errors[128] < 0.2 * errors[0]  # seen: 0.06
+
+
+def test_a_group_that_does_not_divide_the_inputs_is_refused():
+    with pytest.raises(ValueError, match="multiple of 4 dividing the 100 input features"):
+        Int8DynamicLinear(torch.randn(8, 100), None, group_size=64)
+
+
+def test_w8a8_models_use_groups_of_128_where_they_divide():
+    model = optimize_for_inference(_tiny_bert().eval(), quantize="w8a8")  # hidden 32, FFN 64: no groups
+    assert all(m.group_size == 0 for m in model.modules() if isinstance(m, Int8DynamicLinear))
+    cfg = clearformer.BertConfig(vocab_size=50, hidden_size=128, num_hidden_layers=1, num_attention_heads=4)
+    cfg.intermediate_size = 256
+    model = optimize_for_inference(clearformer.BertModel(cfg).eval(), quantize="w8a8")
+    assert {m.group_size for m in model.modules() if isinstance(m, Int8DynamicLinear)} == {128}
 
 
 @needs_vnni_kernel

@@ -22,13 +22,19 @@ W8A8_KERNELS = ("auto", "clearformer", "torch")
 ACTIVATIONS = {"none": lambda t: t, "gelu": F.gelu}
 
 
-def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x`` (rows, k) -> int8 values and (rows, 1) fp32 scales, symmetric absmax per row.
+def quantize_rows(x: torch.Tensor, group: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x`` (rows, k) -> int8 values and fp32 scales, symmetric absmax per row: (rows, 1) scales,
+    or per ``group`` channels of a row: (rows, k // group) scales.
 
     The same arithmetic as the C++ kernel (divide by the scale, round half to even), so the two
     paths give the same integers.
     """
     x = x.float()
+    if group:
+        rows = x.reshape(x.shape[0], -1, group)
+        scale = rows.abs().amax(dim=2, keepdim=True).clamp(min=1e-12) / 127.0
+        q = torch.round(rows / scale).clamp(-127, 127).to(torch.int8)
+        return q.reshape(x.shape), scale.squeeze(2)
     scale = x.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127.0
     return torch.round(x / scale).clamp(-127, 127).to(torch.int8), scale
 
@@ -54,12 +60,19 @@ class Int8DynamicLinear(nn.Module):
         kernel: str = "auto",
         weight_only_max_rows: int = 0,
         activation: str = "none",
+        group_size: int = 0,
     ) -> None:
         super().__init__()
         if kernel not in W8A8_KERNELS:
             raise ValueError(f"W8A8 kernel must be one of {W8A8_KERNELS}, got {kernel!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+        in_features = weight.shape[1]
+        if group_size < 0 or (group_size and (group_size % 4 or in_features % group_size)):
+            raise ValueError(
+                f"group_size must be 0 (one activation scale per row) or a multiple of 4 dividing the "
+                f"{in_features} input features, got {group_size}"
+            )
         if weight_only_max_rows < 0:
             raise ValueError(f"weight_only_max_rows must be >= 0, got {weight_only_max_rows}")
         q, scale = quantize_weight(weight)
@@ -73,6 +86,7 @@ class Int8DynamicLinear(nn.Module):
         self.register_buffer("bias", None if bias is None else bias.detach().float().contiguous())
         self.weight_only_max_rows = weight_only_max_rows
         self.activation = activation  # applied to the result: in the kernel's epilogue, or after
+        self.group_size = group_size  # input channels per activation scale (0: the whole row)
         self.weight_only = Int8WeightOnlyLinear(weight, bias, kernel) if weight_only_max_rows > 0 else None
         self.eval()
 
@@ -89,7 +103,13 @@ class Int8DynamicLinear(nn.Module):
             # the common case first, with nothing else in its way: a decoding step makes ~50 of
             # these calls, and each Python-level tensor operation costs as much as a small product
             out = torch.ops.clearformer.w8a8_linear(
-                flat, self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation
+                flat,
+                self.weight_int8,
+                self.weight_scales,
+                self.bias,
+                self.out_features,
+                self.activation,
+                self.group_size,
             )
             return out.view(shape)
         after = ACTIVATIONS[self.activation]
@@ -101,11 +121,16 @@ class Int8DynamicLinear(nn.Module):
             out = after(self._float_path(flat))
         elif self._on_kernel:
             out = torch.ops.clearformer.w8a8_linear(
-                flat.float(), self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation
+                flat.float(),
+                self.weight_int8,
+                self.weight_scales,
+                self.bias,
+                self.out_features,
+                self.activation,
+                self.group_size,
             )
         elif flat.device.type == "cpu":
-            q, scale = quantize_rows(flat)
-            out = torch._int_mm(q, self.weight_int8.t()).float() * scale * self.weight_scales
+            out = self._int_mm_path(flat) * self.weight_scales
             out = after(out if self.bias is None else out + self.bias)
         else:
             out = after(self._float_path(flat))
@@ -116,9 +141,24 @@ class Int8DynamicLinear(nn.Module):
         """clearformer's VNNI operator (its library was loaded when this layer packed its weight)."""
         return self.kernel == "clearformer" and self.weight_int8.device.type == "cpu"
 
+    def _int_mm_path(self, flat: torch.Tensor) -> torch.Tensor:
+        """sum over groups of s_x,g (q_x,g . q_w,g) with torch's int8 matmul (before the weight scales)."""
+        q, scale = quantize_rows(flat, self.group_size)
+        if not self.group_size:
+            return torch._int_mm(q, self.weight_int8.t()).float() * scale
+        g = self.group_size
+        out = None
+        for i in range(self.in_features // g):
+            part = torch._int_mm(q[:, i * g : (i + 1) * g].contiguous(), self.weight_int8[:, i * g : (i + 1) * g].t())
+            part = part.float() * scale[:, i : i + 1]
+            out = part if out is None else out + part
+        return out
+
     def _float_path(self, flat: torch.Tensor) -> torch.Tensor:
         """The same W8A8 numbers with float products: for autograd and for devices without int8 matmul."""
-        q, scale = quantize_rows(flat)
+        q, scale = quantize_rows(flat, self.group_size)
+        if self.group_size:
+            scale = scale.repeat_interleave(self.group_size, dim=1)
         # straight-through: the forward value is the quantized one, the gradient is x's
         xq = flat.float() + (q.float() * scale - flat.float()).detach()
         return F.linear(xq, self.dequantized(torch.float32), self.bias)
@@ -136,7 +176,8 @@ class Int8DynamicLinear(nn.Module):
     def extra_repr(self) -> str:
         rows = f", weight-only up to {self.weight_only_max_rows} rows" if self.weight_only is not None else ""
         then = f", then {self.activation}" if self.activation != "none" else ""
+        per = f"per {self.group_size} channels" if self.group_size else "per row"
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"activations=int8 per row, kernel={self.kernel}{rows}{then}"
+            f"activations=int8 {per}, kernel={self.kernel}{rows}{then}"
         )

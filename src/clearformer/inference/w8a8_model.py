@@ -21,6 +21,18 @@ from .w8a8_linear import Int8DynamicLinear
 _WEIGHT_ONLY_ROWS_WITHOUT_VNNI = 8
 
 
+# Input channels per activation scale. One scale per row lets BERT's outlier channels coarsen every
+# other channel of the row: on the real MiniLM the lowest sentence-embedding cosine to fp32 was
+# 0.982 per row and 0.992 with groups of 128 (benchmarks/w8a8_group_simulation.py); the grouped
+# kernel also ran faster (BENCHMARKS.md, "W8A8 activation groups").
+ACTIVATION_GROUP = 128
+
+
+def activation_group(in_features: int) -> int:
+    """The group size a layer of ``in_features`` inputs gets: 128 where it divides, else whole rows."""
+    return ACTIVATION_GROUP if in_features % ACTIVATION_GROUP == 0 else 0
+
+
 def weight_only_rows_default(kernel: str = "auto") -> int:
     """The row count up to which ``quantize="int8"`` runs weight-only on this machine."""
     return 0 if kernel != "torch" and cpu_kernels.w8a8_available() else _WEIGHT_ONLY_ROWS_WITHOUT_VNNI
@@ -35,7 +47,9 @@ class Int8FusedQKV(nn.Module):
         has_bias = all(p.bias is not None for p in projections)
         bias = torch.cat([p.bias for p in projections]) if has_bias else None
         self.sizes = [p.out_features for p in projections]
-        self.proj = Int8DynamicLinear(weight, bias, kernel, weight_only_max_rows)
+        self.proj = Int8DynamicLinear(
+            weight, bias, kernel, weight_only_max_rows, group_size=activation_group(weight.shape[1])
+        )
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         return list(self.proj(x).split(self.sizes, dim=-1))
@@ -69,9 +83,13 @@ def quantize_w8a8(model: nn.Module, kernel: str = "auto", weight_only_max_rows: 
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, Conv1D):
-                setattr(parent, name, Int8DynamicLinear(child.weight.t(), child.bias, kernel, weight_only_max_rows))
+                weight = child.weight.t()
             elif isinstance(child, nn.Linear):
-                setattr(parent, name, Int8DynamicLinear(child.weight, child.bias, kernel, weight_only_max_rows))
+                weight = child.weight
+            else:
+                continue
+            group = activation_group(weight.shape[1])
+            setattr(parent, name, Int8DynamicLinear(weight, child.bias, kernel, weight_only_max_rows, group_size=group))
     _fold_ffn_gelu(model)
     return model
 

@@ -137,7 +137,7 @@ def _register_w8a8_shape() -> None:
     """The output shape of ``torch.ops.clearformer.w8a8_linear``, so that torch.compile can trace it."""
 
     @torch.library.register_fake("clearformer::w8a8_linear")
-    def _(x, packed, weight_scales, bias, n, activation):
+    def _(x, packed, weight_scales, bias, n, activation, group=0):
         return x.new_empty((x.shape[0], n))
 
 
@@ -206,8 +206,9 @@ def w8a8_linear(
     bias: torch.Tensor | None,
     out_features: int,
     activation: str = "none",
+    group: int = 0,
 ) -> torch.Tensor:
-    """fp32 ``x`` (2-D) quantized per row to int8, times the packed int8 weight, rescaled, plus bias,
-    then ``activation`` ("none" or "gelu", the erf form) on the result; fp32 out."""
+    """fp32 ``x`` (2-D) quantized per row (or per ``group`` channels of a row) to int8, times the
+    packed int8 weight, rescaled, plus bias, then ``activation`` ("none" or "gelu"); fp32 out."""
     _w8a8_module()  # loads the library that defines the operator
-    return torch.ops.clearformer.w8a8_linear(x, packed, weight_scales, bias, out_features, activation)
+    return torch.ops.clearformer.w8a8_linear(x, packed, weight_scales, bias, out_features, activation, group)

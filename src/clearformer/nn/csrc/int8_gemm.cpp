@@ -118,6 +118,75 @@ void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, const uint8_
   }
 }
 
+// Activation groups: each row is quantized per group of gs input channels (one scale and one sum
+// per group), so an outlier channel coarsens only its own group. The int32 sums of a group are
+// folded into fp32 accumulators with that group's scale before the next group starts; four rows per
+// pass so that 12 int32 + 12 fp32 accumulators and the three weight vectors fit the 32 registers.
+constexpr int64_t MR_GROUPED = 4;
+
+template <int MR_>
+void micro_grouped(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const int32_t* sums,
+                   const float* sx, const float* sw, const float* bias, bool gelu, float* y, int64_t ldy,
+                   int64_t cols) {
+  const int64_t groups = kp / gs;
+  __m512 facc[MR_][3];
+  for (int m = 0; m < MR_; ++m)
+    for (int j = 0; j < 3; ++j) facc[m][j] = _mm512_setzero_ps();
+  const uint8_t* p = panel;
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512i acc[MR_][3];
+    for (int m = 0; m < MR_; ++m)
+      for (int j = 0; j < 3; ++j) acc[m][j] = _mm512_setzero_si512();
+    for (int64_t k = g * gs; k < (g + 1) * gs; k += 4, p += NR * 4) {
+      const __m512i b0 = _mm512_loadu_si512(p), b1 = _mm512_loadu_si512(p + 64), b2 = _mm512_loadu_si512(p + 128);
+      for (int m = 0; m < MR_; ++m) {
+        int32_t four;
+        std::memcpy(&four, qx + m * kp + k, 4);
+        const __m512i a = _mm512_set1_epi32(four);
+        acc[m][0] = _mm512_dpbusd_epi32(acc[m][0], b0, a);
+        acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], b1, a);
+        acc[m][2] = _mm512_dpbusd_epi32(acc[m][2], b2, a);
+      }
+    }
+    for (int m = 0; m < MR_; ++m) {
+      const __m512i shift = _mm512_set1_epi32(128 * sums[m * groups + g]);
+      const __m512 s = _mm512_set1_ps(sx[m * groups + g]);
+      for (int j = 0; j < 3; ++j)
+        facc[m][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][j], shift)), s, facc[m][j]);
+    }
+  }
+  for (int m = 0; m < MR_; ++m) {
+    for (int j = 0; j < 3; ++j) {
+      const int64_t c = j * 16;
+      if (c >= cols) break;
+      const __mmask16 mask = cols - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - c)) - 1);
+      __m512 out = _mm512_mul_ps(facc[m][j], _mm512_maskz_loadu_ps(mask, sw + c));
+      if (bias) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, bias + c));
+      if (gelu) out = gelu_erf(out);
+      _mm512_mask_storeu_ps(y + m * ldy + c, mask, out);
+    }
+  }
+}
+
+void rows_against_panel_grouped(int64_t rows, const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel,
+                                const int32_t* sums, const float* sx, const float* sw, const float* bias,
+                                bool gelu, float* y, int64_t ldy, int64_t cols) {
+  const int64_t groups = kp / gs;
+  for (int64_t m0 = 0; m0 < rows; m0 += MR_GROUPED) {
+    const int64_t r = std::min(MR_GROUPED, rows - m0);
+    const int8_t* q = qx + m0 * kp;
+    const int32_t* su = sums + m0 * groups;
+    const float* sc = sx + m0 * groups;
+    float* out = y + m0 * ldy;
+    switch (r) {
+      case 1: micro_grouped<1>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols); break;
+      case 2: micro_grouped<2>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols); break;
+      case 3: micro_grouped<3>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols); break;
+      default: micro_grouped<4>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols);
+    }
+  }
+}
+
 // One fp32 row -> int8 (zero padded to kp), its scale and the sum of its int8 values.
 void quantize_row(const float* x, int64_t k, int64_t kp, int8_t* q, float* scale, int32_t* sum) {
   __m512 vmax = _mm512_setzero_ps();
@@ -162,9 +231,11 @@ torch::Tensor pack_w8a8(const torch::Tensor& w) {
 }
 
 // x (M, K) fp32; packed from pack_w8a8; sw fp32 (n,); bias fp32 (n,) or none; activation "none" or
-// "gelu" (erf form) applied to the result. Returns (M, n) fp32.
+// "gelu" (erf form) applied to the result; group 0 (one activation scale per row) or the channels per
+// activation scale. Returns (M, n) fp32.
 torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed, const torch::Tensor& sw,
-                          const c10::optional<torch::Tensor>& bias, int64_t n, c10::string_view activation) {
+                          const c10::optional<torch::Tensor>& bias, int64_t n, c10::string_view activation,
+                          int64_t group) {
   TORCH_CHECK(activation == "none" || activation == "gelu", "activation must be 'none' or 'gelu', got ", activation);
   const bool gelu = activation == "gelu";
   TORCH_CHECK(x_in.dim() == 2 && x_in.scalar_type() == at::kFloat, "x must be 2-D fp32, got ", x_in.sizes(),
@@ -176,6 +247,9 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
   const int64_t rows = x.size(0), k = x.size(1), panels = packed.size(0), kp = packed.size(1) * 4;
   TORCH_CHECK(k <= kp && kp - k < 4, "x has ", k, " features, the packed weight ", kp, " (padded)");
   TORCH_CHECK(n <= panels * NR && panels * NR - n < NR, "n = ", n, " does not fit the packed weight");
+  TORCH_CHECK(group == 0 || (group > 0 && group % 4 == 0 && k % group == 0 && kp == k), "group = ", group,
+              " must be 0 (whole rows) or a multiple of 4 dividing the ", k, " input features");
+  const int64_t gs = group == 0 ? kp : group, groups = kp / gs;
   TORCH_CHECK(sw.scalar_type() == at::kFloat && sw.numel() == n && sw.is_contiguous(), "bad weight scales");
   const float* b = nullptr;
   if (bias.has_value()) {
@@ -187,14 +261,21 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
   thread_local std::vector<float> sbuf;
   thread_local std::vector<int32_t> rbuf;
   qbuf.resize(rows * kp);
-  sbuf.resize(rows);
-  rbuf.resize(rows);
+  sbuf.resize(rows * groups);
+  rbuf.resize(rows * groups);
   int8_t* qx = qbuf.data();
   float* sx = sbuf.data();
   int32_t* sums = rbuf.data();
   const float* xp = x.data_ptr<float>();
   at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) quantize_row(xp + r * k, k, kp, qx + r * kp, sx + r, sums + r);
+    for (int64_t r = r0; r < r1; ++r) {
+      if (group == 0) {
+        quantize_row(xp + r * k, k, kp, qx + r * kp, sx + r, sums + r);
+      } else {
+        for (int64_t g = 0; g < groups; ++g)
+          quantize_row(xp + r * k + g * gs, gs, gs, qx + r * kp + g * gs, sx + r * groups + g, sums + r * groups + g);
+      }
+    }
   });
   auto out = torch::empty({rows, n}, x.options());
   float* y = out.data_ptr<float>();
@@ -208,8 +289,12 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
       const int64_t mr = std::min(ROW_BLOCK, rows - m0);
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t c0 = p * NR, cols = std::min(NR, n - c0);
-        rows_against_panel(mr, qx + m0 * kp, kp, w + p * kp * NR, sums + m0, sx + m0, s + c0,
-                           b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols);
+        if (group == 0)
+          rows_against_panel(mr, qx + m0 * kp, kp, w + p * kp * NR, sums + m0, sx + m0, s + c0,
+                             b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols);
+        else
+          rows_against_panel_grouped(mr, qx + m0 * kp, kp, gs, w + p * kp * NR, sums + m0 * groups,
+                                     sx + m0 * groups, s + c0, b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols);
       }
     }
   });
@@ -223,7 +308,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
 // A torch operator, not only a Python function: dispatched without Python in between, and visible
 // to torch.compile (its shape function is registered in nn/cpu_kernels.py).
 TORCH_LIBRARY_FRAGMENT(clearformer, m) {
-  m.def("w8a8_linear(Tensor x, Tensor packed, Tensor weight_scales, Tensor? bias, int n, str activation) -> Tensor");
+  m.def("w8a8_linear(Tensor x, Tensor packed, Tensor weight_scales, Tensor? bias, int n, str activation, int group=0) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(clearformer, CPU, m) { m.impl("w8a8_linear", &w8a8_linear); }
