@@ -17,7 +17,8 @@ from .fused_qkv import FUSED_ATTENTION
 from .w8a8_linear import Int8DynamicLinear
 
 # Without the VNNI kernel, torch's _int_mm is slower than the weight-only kernel up to about 8
-# rows (BENCHMARKS.md, "W8A8"); with it, W8A8 is faster at every row count measured (1 to 4096).
+# rows (BENCHMARKS.md, "The int8 kernels by row count"); with it, W8A8 is faster at every row
+# count measured (1 to 4096).
 _WEIGHT_ONLY_ROWS_WITHOUT_VNNI = 8
 
 
