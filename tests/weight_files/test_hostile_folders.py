@@ -239,18 +239,22 @@ def _drop_a_data_record(data: bytes, out: Path) -> None:
     src.unlink()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "random", "empty", "missing_record", "tail_cut"])
+@pytest.mark.parametrize("damage", ["truncate", "random", "empty", "missing_record", "tail_cut", "old_pickle_garbage"])
 def test_corrupt_bin_is_a_clear_error_naming_the_file(tmp_path, damage):
     folder, data = _bin_folder(tmp_path)
     path = folder / "pytorch_model.bin"
     if damage == "truncate":
         path.write_bytes(data[: len(data) // 2])
     elif damage == "random":
+        # random bytes sometimes read as an old-format pickle, whose refusal must name the fix too;
+        # both outcomes are pinned, whatever the draw
         path.write_bytes(os.urandom(len(data)))
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "tail_cut":
         path.write_bytes(data[:-30])
+    elif damage == "old_pickle_garbage":  # what a random draw hit once: an old-format pickle header
+        path.write_bytes(b"\x80\x02cos\nsystem\nq\x00." + os.urandom(100))
     else:
         _drop_a_data_record(data, path)
     with pytest.raises(CheckpointError) as e:

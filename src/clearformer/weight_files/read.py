@@ -65,8 +65,8 @@ def _read_bin(path: Path) -> dict[str, torch.Tensor]:
     except pickle.UnpicklingError as e:
         raise CheckpointError(
             f"refused to load {path}: it is not plain tensors (a pickle that would run code or build "
-            f"arbitrary objects). clearformer only loads with weights_only=True; convert the file to "
-            f"safetensors where it was made. Details: {e}"
+            f"arbitrary objects, or bytes damaged into one). clearformer only loads with weights_only=True; "
+            f"convert the file to safetensors where it was made. {_FIX} Details: {e}"
         ) from e
     except FileNotFoundError:
         raise
