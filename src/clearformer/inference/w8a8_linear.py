@@ -102,16 +102,7 @@ class Int8DynamicLinear(nn.Module):
         if self._on_kernel and x.dtype == torch.float32 and not recording and self.weight_only is None:
             # the common case first, with nothing else in its way: a decoding step makes ~50 of
             # these calls, and each Python-level tensor operation costs as much as a small product
-            out = torch.ops.clearformer.w8a8_linear(
-                flat,
-                self.weight_int8,
-                self.weight_scales,
-                self.bias,
-                self.out_features,
-                self.activation,
-                self.group_size,
-            )
-            return out.view(shape)
+            return self._kernel(flat).view(shape)
         after = ACTIVATIONS[self.activation]
         if self.weight_only is not None and flat.shape[0] <= self.weight_only_max_rows:
             return after(self.weight_only(x.float())).to(x.dtype)
@@ -120,21 +111,18 @@ class Int8DynamicLinear(nn.Module):
             # as a float product (the rounding of x itself counts as the identity).
             out = after(self._float_path(flat))
         elif self._on_kernel:
-            out = torch.ops.clearformer.w8a8_linear(
-                flat.float(),
-                self.weight_int8,
-                self.weight_scales,
-                self.bias,
-                self.out_features,
-                self.activation,
-                self.group_size,
-            )
+            out = self._kernel(flat.float())
         elif flat.device.type == "cpu":
             out = self._int_mm_path(flat) * self.weight_scales
             out = after(out if self.bias is None else out + self.bias)
         else:
             out = after(self._float_path(flat))
         return out.to(x.dtype).view(shape)
+
+    def _kernel(self, flat: torch.Tensor) -> torch.Tensor:
+        return torch.ops.clearformer.w8a8_linear(
+            flat, self.weight_int8, self.weight_scales, self.bias, self.out_features, self.activation, self.group_size
+        )
 
     @property
     def _on_kernel(self) -> bool:
