@@ -30,8 +30,8 @@ def _reference(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
 
 
 # Shapes that hit every edge of the kernel: k not a multiple of 4, n not a multiple of the 48-wide
-# panel or of 16, row counts below, at and above the 8-row pass and the 256-row block.
-SHAPES = [(1, 768, 2304), (3, 70, 50), (8, 64, 48), (9, 33, 97), (17, 5, 16), (300, 130, 200)]
+# panel or of 16, row counts below, at and above the 4-row pass and the 256-row block.
+SHAPES = [(1, 768, 2304), (3, 70, 50), (8, 64, 48), (9, 33, 97), (17, 5, 16), (300, 130, 200), (37, 256, 500)]
 
 
 # (rows, k, n, group): groups below, at and above the kernel's 4-row pass, a channel 50x the others
@@ -123,6 +123,20 @@ def test_a_zero_row_stays_zero_plus_bias():
     bias = torch.randn(7)
     layer = Int8DynamicLinear(torch.randn(7, 16), bias)
     assert torch.equal(layer(torch.zeros(3, 16)), bias.expand(3, 7))
+
+
+@pytest.mark.parametrize("kernel", ["auto", "torch"])
+@pytest.mark.parametrize("group", [0, 32])
+def test_a_nan_or_inf_input_gives_nan_outputs_for_its_row_only(kernel, group):
+    """A float product spreads NaN/inf; a scale computed from them must not turn them into numbers."""
+    torch.manual_seed(5)
+    x, weight, bias = torch.randn(4, 64), torch.randn(40, 64), torch.randn(40)
+    layer = Int8DynamicLinear(weight, bias, kernel, group_size=group)
+    clean = layer(x)
+    x[1, 10], x[2, 63] = float("nan"), float("inf")
+    out = layer(x)
+    assert out[1].isnan().all() and out[2].isnan().all()
+    assert torch.equal(out[[0, 3]], clean[[0, 3]])
 
 
 def test_three_dimensional_input_keeps_its_shape_and_dtype():

@@ -30,13 +30,18 @@ def quantize_rows(x: torch.Tensor, group: int = 0) -> tuple[torch.Tensor, torch.
     paths give the same integers.
     """
     x = x.float()
-    if group:
-        rows = x.reshape(x.shape[0], -1, group)
-        scale = rows.abs().amax(dim=2, keepdim=True).clamp(min=1e-12) / 127.0
-        q = torch.round(rows / scale).clamp(-127, 127).to(torch.int8)
-        return q.reshape(x.shape), scale.squeeze(2)
-    scale = x.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127.0
-    return torch.round(x / scale).clamp(-127, 127).to(torch.int8), scale
+    rows = x.reshape(x.shape[0], -1, group or x.shape[1])
+    scale = _absmax_scale(rows.abs().amax(dim=2, keepdim=True))
+    # NaN (from a non-finite input) becomes 0 here; the NaN scale then makes those outputs NaN.
+    q = torch.round(rows / scale).nan_to_num(0.0).clamp(-127, 127).to(torch.int8)
+    return q.reshape(x.shape), scale.squeeze(2)
+
+
+def _absmax_scale(amax: torch.Tensor) -> torch.Tensor:
+    """absmax / 127, never 0; NaN where the values were not all finite, so that, as in a float
+    product, a NaN or inf input gives NaN outputs instead of numbers from a meaningless scale."""
+    scale = amax.clamp(min=1e-12) / 127.0
+    return torch.where(torch.isfinite(amax), scale, torch.nan)
 
 
 def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

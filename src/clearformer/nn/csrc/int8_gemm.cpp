@@ -11,8 +11,8 @@
 // Exact: |products| sum to < 2^31 for k up to 16,000 (255 * 127 * k).
 //
 // Weight layout (pack_w8a8): panels of NR = 48 output rows; a panel is (k / 4, 48, 4) bytes,
-// contiguous, so the kernel streams it once per block of MR activation rows and a decoding step
-// (one to eight rows) reads every weight byte exactly once, in order.
+// contiguous, so a decoding step reads every weight byte exactly once, in order, and a longer input
+// reads each panel from memory once and then from cache for every further block of 4 rows.
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 #include <immintrin.h>
@@ -26,7 +26,6 @@
 namespace {
 
 constexpr int64_t NR = 48;  // output columns per panel: three 16-lane int32 vectors
-constexpr int64_t MR = 8;   // activation rows per pass: 8 x 3 accumulators + 3 weight vectors in 32 zmm
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -67,67 +66,21 @@ inline __m512 gelu_erf(__m512 x) {
   return _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), _mm512_add_ps(erf, _mm512_set1_ps(1.f)));
 }
 
-// MR_ activation rows (int8, each kp wide) against one weight panel; writes columns [n0, n0 + cols).
-template <int MR_>
-void micro(const int8_t* qx, int64_t kp, const uint8_t* panel, const int32_t* row_sums, const float* sx,
-           const float* sw, const float* bias, bool gelu, float* y, int64_t ldy, int64_t cols) {
-  __m512i acc[MR_][3];
-  for (int m = 0; m < MR_; ++m)
-    for (int j = 0; j < 3; ++j) acc[m][j] = _mm512_setzero_si512();
-  const uint8_t* p = panel;
-  for (int64_t k = 0; k < kp; k += 4, p += NR * 4) {
-    const __m512i b0 = _mm512_loadu_si512(p), b1 = _mm512_loadu_si512(p + 64), b2 = _mm512_loadu_si512(p + 128);
-    for (int m = 0; m < MR_; ++m) {
-      int32_t four;
-      std::memcpy(&four, qx + m * kp + k, 4);
-      const __m512i a = _mm512_set1_epi32(four);
-      acc[m][0] = _mm512_dpbusd_epi32(acc[m][0], b0, a);
-      acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], b1, a);
-      acc[m][2] = _mm512_dpbusd_epi32(acc[m][2], b2, a);
-    }
-  }
-  for (int m = 0; m < MR_; ++m) {
-    const __m512i shift = _mm512_set1_epi32(128 * row_sums[m]);
-    const __m512 s = _mm512_set1_ps(sx[m]);
-    for (int j = 0; j < 3; ++j) {
-      const int64_t c = j * 16;
-      if (c >= cols) break;
-      const __mmask16 mask = cols - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - c)) - 1);
-      const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][j], shift));
-      __m512 out = _mm512_mul_ps(_mm512_mul_ps(dot, s), _mm512_maskz_loadu_ps(mask, sw + c));
-      if (bias) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, bias + c));
-      if (gelu) out = gelu_erf(out);
-      _mm512_mask_storeu_ps(y + m * ldy + c, mask, out);
-    }
-  }
-}
-
-void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, const uint8_t* panel,
-                        const int32_t* row_sums, const float* sx, const float* sw, const float* bias,
-                        bool gelu, float* y, int64_t ldy, int64_t cols) {
-  for (int64_t m0 = 0; m0 < rows; m0 += MR) {
-    const int64_t r = std::min(MR, rows - m0);
-    const int8_t* q = qx + m0 * kp;
-    float* out = y + m0 * ldy;
-    switch (r) {
-#define CASE(R) case R: micro<R>(q, kp, panel, row_sums + m0, sx + m0, sw, bias, gelu, out, ldy, cols); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7)
-      default: micro<8>(q, kp, panel, row_sums + m0, sx + m0, sw, bias, gelu, out, ldy, cols);
-#undef CASE
-    }
-  }
-}
-
 // Activation groups: each row is quantized per group of gs input channels (one scale and one sum
-// per group), so an outlier channel coarsens only its own group. The int32 sums of a group are
-// folded into fp32 accumulators with that group's scale before the next group starts; four rows per
-// pass so that 12 int32 + 12 fp32 accumulators and the three weight vectors fit the 32 registers.
-constexpr int64_t MR_GROUPED = 4;
+// per group), so an outlier channel coarsens only its own group; whole rows are one group of kp.
+// The int32 sums of a group are folded into fp32 accumulators with that group's scale before the
+// next group starts; four rows per pass so that 12 int32 + 12 fp32 accumulators and the three weight
+// vectors fit the 32 registers. (An 8-row pass without groups was slower: BENCHMARKS.md, "W8A8
+// activation groups".)
+constexpr int64_t MR = 4;
 
+// MR_ activation rows against one weight panel, writing columns [0, cols) of y. Each k step also
+// prefetches pf_lines cache lines of [pf, pf_end) into L2: the next panel, so that its read from
+// memory overlaps this panel's arithmetic instead of stalling the first pass over it.
 template <int MR_>
-void micro_grouped(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const int32_t* sums,
-                   const float* sx, const float* sw, const float* bias, bool gelu, float* y, int64_t ldy,
-                   int64_t cols) {
+void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const int32_t* sums,
+           const float* sx, const float* sw, const float* bias, bool gelu, float* y, int64_t ldy,
+           int64_t cols, const char* pf, const char* pf_end, int pf_lines) {
   const int64_t groups = kp / gs;
   __m512 facc[MR_][3];
   for (int m = 0; m < MR_; ++m)
@@ -138,6 +91,11 @@ void micro_grouped(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* pane
     for (int m = 0; m < MR_; ++m)
       for (int j = 0; j < 3; ++j) acc[m][j] = _mm512_setzero_si512();
     for (int64_t k = g * gs; k < (g + 1) * gs; k += 4, p += NR * 4) {
+      for (int i = 0; i < pf_lines; ++i)
+        if (pf < pf_end) {
+          _mm_prefetch(pf, _MM_HINT_T1);
+          pf += 64;
+        }
       const __m512i b0 = _mm512_loadu_si512(p), b1 = _mm512_loadu_si512(p + 64), b2 = _mm512_loadu_si512(p + 128);
       for (int m = 0; m < MR_; ++m) {
         int32_t four;
@@ -168,21 +126,29 @@ void micro_grouped(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* pane
   }
 }
 
-void rows_against_panel_grouped(int64_t rows, const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel,
-                                const int32_t* sums, const float* sx, const float* sw, const float* bias,
-                                bool gelu, float* y, int64_t ldy, int64_t cols) {
+// All rows of a block against one panel, MR at a time. next (or null) is the panel to prefetch,
+// its bytes shared out over the passes: with 32 rows each pass fetches an eighth of it.
+void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel,
+                        const int32_t* sums, const float* sx, const float* sw, const float* bias, bool gelu,
+                        float* y, int64_t ldy, int64_t cols, const uint8_t* next) {
   const int64_t groups = kp / gs;
-  for (int64_t m0 = 0; m0 < rows; m0 += MR_GROUPED) {
-    const int64_t r = std::min(MR_GROUPED, rows - m0);
+  const int64_t passes = (rows + MR - 1) / MR, bytes = kp * NR, steps = kp / 4;
+  const int64_t share = round_up((bytes + passes - 1) / passes, 64);
+  const int pf_lines = next ? static_cast<int>((share / 64 + steps - 1) / steps) : 0;
+  const char* pf_base = reinterpret_cast<const char*>(next);
+  for (int64_t m0 = 0; m0 < rows; m0 += MR) {
+    const int64_t r = std::min(MR, rows - m0), pass = m0 / MR;
     const int8_t* q = qx + m0 * kp;
     const int32_t* su = sums + m0 * groups;
     const float* sc = sx + m0 * groups;
     float* out = y + m0 * ldy;
+    const char* pf = next ? pf_base + std::min(bytes, pass * share) : nullptr;
+    const char* pf_end = next ? pf_base + std::min(bytes, (pass + 1) * share) : nullptr;
     switch (r) {
-      case 1: micro_grouped<1>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols); break;
-      case 2: micro_grouped<2>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols); break;
-      case 3: micro_grouped<3>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols); break;
-      default: micro_grouped<4>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols);
+#define CASE(R) case R: micro<R>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols, pf, pf_end, pf_lines); break;
+      CASE(1) CASE(2) CASE(3)
+      default: micro<4>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols, pf, pf_end, pf_lines);
+#undef CASE
     }
   }
 }
@@ -190,11 +156,22 @@ void rows_against_panel_grouped(int64_t rows, const int8_t* qx, int64_t kp, int6
 // One fp32 row -> int8 (zero padded to kp), its scale and the sum of its int8 values.
 void quantize_row(const float* x, int64_t k, int64_t kp, int8_t* q, float* scale, int32_t* sum) {
   __m512 vmax = _mm512_setzero_ps();
+  __mmask16 nan = 0;  // max_ps drops NaN, so it is looked for separately
   int64_t i = 0;
-  for (; i + 16 <= k; i += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+  for (; i + 16 <= k; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    vmax = _mm512_max_ps(vmax, _mm512_abs_ps(v));
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  }
   float amax = _mm512_reduce_max_ps(vmax);
-  for (; i < k; ++i) amax = std::max(amax, std::fabs(x[i]));
-  const float s = std::max(amax, 1e-12f) / 127.f;
+  bool finite = nan == 0;
+  for (; i < k; ++i) {
+    finite = finite && std::isfinite(x[i]);
+    amax = std::max(amax, std::fabs(x[i]));
+  }
+  // A NaN or infinite input makes the scale NaN, so the row's outputs are NaN as in a float
+  // product, not finite numbers computed from a meaningless quantization.
+  const float s = finite && std::isfinite(amax) ? std::max(amax, 1e-12f) / 127.f : std::nanf("");
   // x / s, not x * (1 / s): the same division as the Python reference, so ties round alike.
   const __m512 vs = _mm512_set1_ps(s);
   __m512i vsum = _mm512_setzero_si512();
@@ -289,12 +266,9 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
       const int64_t mr = std::min(ROW_BLOCK, rows - m0);
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t c0 = p * NR, cols = std::min(NR, n - c0);
-        if (group == 0)
-          rows_against_panel(mr, qx + m0 * kp, kp, w + p * kp * NR, sums + m0, sx + m0, s + c0,
-                             b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols);
-        else
-          rows_against_panel_grouped(mr, qx + m0 * kp, kp, gs, w + p * kp * NR, sums + m0 * groups,
-                                     sx + m0 * groups, s + c0, b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols);
+        const uint8_t* next = p + 1 < p1 ? w + (p + 1) * kp * NR : nullptr;
+        rows_against_panel(mr, qx + m0 * kp, kp, gs, w + p * kp * NR, sums + m0 * groups, sx + m0 * groups,
+                           s + c0, b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols, next);
       }
     }
   });
