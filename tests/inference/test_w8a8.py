@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -210,17 +212,27 @@ def test_unknown_quantize_mode_names_the_choices():
         optimize_for_inference(model, quantize="int4")
 
 
+def _tanh_gelu_float64(t: torch.Tensor) -> torch.Tensor:
+    return 0.5 * t * (1 + torch.tanh(math.sqrt(2 / math.pi) * (t + 0.044715 * t**3)))
+
+
 @pytest.mark.parametrize("kernel", ["auto", "torch"])
-def test_gelu_in_the_epilogue_matches_torch_gelu_after_the_product(kernel):
+@pytest.mark.parametrize(
+    "activation,exact", [("gelu", torch.nn.functional.gelu), ("gelu_tanh", _tanh_gelu_float64)]
+)
+def test_gelu_in_the_epilogue_matches_the_formula_after_the_product(kernel, activation, exact):
     torch.manual_seed(3)
     weight, bias = torch.randn(200, 40), torch.randn(200) * 3
     plain = Int8DynamicLinear(weight, bias, kernel)
-    fused = Int8DynamicLinear(weight, bias, kernel, activation="gelu")
+    fused = Int8DynamicLinear(weight, bias, kernel, activation=activation)
     x = torch.randn(37, 40) * 2
-    expected = torch.nn.functional.gelu(plain(x).double())
-    # the kernel's erf is within 1.5e-7 (Abramowitz & Stegun 7.1.26); torch's fp32 GELU within ~8e-7
+    before = plain(x).double()
+    assert before.min() < -15 and before.max() > 15  # both tails, where the formulas flatten
+    expected = exact(before)
+    # the kernel's erf is within 1.5e-7 (Abramowitz & Stegun 7.1.26), its exp within 2e-8; torch's
+    # fp32 GELUs within ~8e-7
     assert ((fused(x).double() - expected).abs() / (1 + expected.abs())).max() < 1e-6
-    assert "then gelu" in repr(fused)
+    assert f"then {activation}" in repr(fused)
 
 
 def test_bert_ffn_gelu_is_folded_into_the_int8_product_and_the_output_does_not_change():
@@ -234,6 +246,22 @@ def test_bert_ffn_gelu_is_folded_into_the_int8_product_and_the_output_does_not_c
     ffn.dense.activation = "none"
     ffn.intermediate_act_fn = torch.nn.GELU()
     separate = model(ids).last_hidden_state
+    assert (folded - separate).abs().max() < 1e-5
+
+
+def test_gpt2_gelu_new_is_folded_into_the_int8_product_and_the_logits_do_not_change():
+    torch.manual_seed(4)
+    config = clearformer.GPT2Config(vocab_size=50, n_positions=16, n_embd=32, n_layer=2, n_head=4)
+    model = clearformer.GPT2LMHeadModel(config).eval()
+    ids = torch.randint(0, 50, (2, 7))
+    optimize_for_inference(model, quantize="w8a8")
+    mlp = model.transformer.h[0].mlp
+    assert mlp.c_fc.activation == "gelu_tanh" and "NewGELU applied inside c_fc" in repr(mlp.act)
+    folded = model(ids).logits
+    for block in model.transformer.h:
+        block.mlp.c_fc.activation = "none"
+        block.mlp.act = block.mlp.act.replaced
+    separate = model(ids).logits
     assert (folded - separate).abs().max() < 1e-5
 
 

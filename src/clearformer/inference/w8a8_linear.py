@@ -19,7 +19,7 @@ from .int8_linear import Int8WeightOnlyLinear
 
 W8A8_KERNELS = ("auto", "clearformer", "torch")
 # What may follow the product inside the layer (the C++ kernel computes it in its epilogue).
-ACTIVATIONS = {"none": lambda t: t, "gelu": F.gelu}
+ACTIVATIONS = {"none": lambda t: t, "gelu": F.gelu, "gelu_tanh": lambda t: F.gelu(t, approximate="tanh")}
 
 
 def quantize_rows(x: torch.Tensor, group: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..activations import NewGELU
 from ..models.bert.modeling_bert import BertIntermediate
+from ..models.gpt2.modeling_gpt2 import GPT2MLP
 from ..nn import cpu_kernels
 from ..nn.conv1d import Conv1D
 from .activations import FoldedActivation
@@ -96,9 +98,29 @@ def quantize_w8a8(model: nn.Module, kernel: str = "auto", weight_only_max_rows: 
 
 
 def _fold_ffn_gelu(model: nn.Module) -> None:
-    """BERT's FFN: the erf GELU runs in the int8 product's epilogue, not as a pass of its own."""
+    """The FFN's GELU runs in the int8 product's epilogue, not as passes of its own: BERT's erf
+    GELU, and GPT-2's gelu_new (seven elementwise passes over a (rows, 3072) tensor; ~13% of a
+    32-token GPT-2 prompt's time, BENCHMARKS.md "Seventh session")."""
     for module in model.modules():
-        act = getattr(module, "intermediate_act_fn", None)
-        if type(module) is BertIntermediate and type(act) is nn.GELU and act.approximate == "none":
-            module.dense.activation = "gelu"
-            module.intermediate_act_fn = FoldedActivation(act, into="dense")
+        if type(module) is BertIntermediate:
+            act, dense, into = module.intermediate_act_fn, module.dense, "dense"
+        elif type(module) is GPT2MLP:
+            act, dense, into = module.act, module.c_fc, "c_fc"
+        else:
+            continue
+        kind = _epilogue_name(act)
+        if kind is None or not isinstance(dense, Int8DynamicLinear):
+            continue
+        dense.activation = kind
+        folded = FoldedActivation(act, into=into)
+        if into == "dense":
+            module.intermediate_act_fn = folded
+        else:
+            module.act = folded
+
+
+def _epilogue_name(act: nn.Module) -> str | None:
+    """The kernel epilogue computing ``act`` (to ~1e-7), or None."""
+    if type(act) is nn.GELU:
+        return "gelu" if act.approximate == "none" else "gelu_tanh"
+    return "gelu_tanh" if type(act) is NewGELU else None

@@ -209,6 +209,7 @@ def w8a8_linear(
     group: int = 0,
 ) -> torch.Tensor:
     """fp32 ``x`` (2-D) quantized per row (or per ``group`` channels of a row) to int8, times the
-    packed int8 weight, rescaled, plus bias, then ``activation`` ("none" or "gelu"); fp32 out."""
+    packed int8 weight, rescaled, plus bias, then ``activation`` ("none", "gelu" or
+    "gelu_tanh"); fp32 out."""
     _w8a8_module()  # loads the library that defines the operator
     return torch.ops.clearformer.w8a8_linear(x, packed, weight_scales, bias, out_features, activation, group)

@@ -66,6 +66,20 @@ inline __m512 gelu_erf(__m512 x) {
   return _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), _mm512_add_ps(erf, _mm512_set1_ps(1.f)));
 }
 
+// GELU(x) = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3): GPT-2's gelu_new. With
+// e = exp(-2|u|), 1 + tanh(u) is 2/(1 + e) for u >= 0 and 2e/(1 + e) for u < 0: no cancellation
+// for large negative x, where the subtraction 1 - tanh would lose every digit.
+inline __m512 gelu_tanh(__m512 x) {
+  const __m512 u = _mm512_mul_ps(_mm512_fmadd_ps(_mm512_mul_ps(x, x), _mm512_mul_ps(x, _mm512_set1_ps(0.044715f)), x),
+                                 _mm512_set1_ps(0.7978845608028654f));
+  const __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_abs_ps(u), _mm512_set1_ps(-2.f)));
+  const __mmask16 negative = _mm512_cmp_ps_mask(u, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 top = _mm512_mask_blend_ps(negative, _mm512_set1_ps(1.f), e);
+  return _mm512_div_ps(_mm512_mul_ps(x, top), _mm512_add_ps(e, _mm512_set1_ps(1.f)));
+}
+
+enum class Activation { none, gelu, gelu_tanh };
+
 // Activation groups: each row is quantized per group of gs input channels (one scale and one sum
 // per group), so an outlier channel coarsens only its own group; whole rows are one group of kp.
 // The int32 sums of a group are folded into fp32 accumulators with that group's scale before the
@@ -79,7 +93,7 @@ constexpr int64_t MR = 4;
 // memory overlaps this panel's arithmetic instead of stalling the first pass over it.
 template <int MR_>
 void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const int32_t* sums,
-           const float* sx, const float* sw, const float* bias, bool gelu, float* y, int64_t ldy,
+           const float* sx, const float* sw, const float* bias, Activation act, float* y, int64_t ldy,
            int64_t cols, const char* pf, const char* pf_end, int pf_lines) {
   const int64_t groups = kp / gs;
   __m512 facc[MR_][3];
@@ -120,7 +134,8 @@ void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const
       const __mmask16 mask = cols - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - c)) - 1);
       __m512 out = _mm512_mul_ps(facc[m][j], _mm512_maskz_loadu_ps(mask, sw + c));
       if (bias) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, bias + c));
-      if (gelu) out = gelu_erf(out);
+      if (act == Activation::gelu) out = gelu_erf(out);
+      if (act == Activation::gelu_tanh) out = gelu_tanh(out);
       _mm512_mask_storeu_ps(y + m * ldy + c, mask, out);
     }
   }
@@ -129,7 +144,7 @@ void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const
 // All rows of a block against one panel, MR at a time. next (or null) is the panel to prefetch,
 // its bytes shared out over the passes: with 32 rows each pass fetches an eighth of it.
 void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel,
-                        const int32_t* sums, const float* sx, const float* sw, const float* bias, bool gelu,
+                        const int32_t* sums, const float* sx, const float* sw, const float* bias, Activation act,
                         float* y, int64_t ldy, int64_t cols, const uint8_t* next) {
   const int64_t groups = kp / gs;
   const int64_t passes = (rows + MR - 1) / MR, bytes = kp * NR, steps = kp / 4;
@@ -145,9 +160,9 @@ void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, int64_t gs, 
     const char* pf = next ? pf_base + std::min(bytes, pass * share) : nullptr;
     const char* pf_end = next ? pf_base + std::min(bytes, (pass + 1) * share) : nullptr;
     switch (r) {
-#define CASE(R) case R: micro<R>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols, pf, pf_end, pf_lines); break;
+#define CASE(R) case R: micro<R>(q, kp, gs, panel, su, sc, sw, bias, act, out, ldy, cols, pf, pf_end, pf_lines); break;
       CASE(1) CASE(2) CASE(3)
-      default: micro<4>(q, kp, gs, panel, su, sc, sw, bias, gelu, out, ldy, cols, pf, pf_end, pf_lines);
+      default: micro<4>(q, kp, gs, panel, su, sc, sw, bias, act, out, ldy, cols, pf, pf_end, pf_lines);
 #undef CASE
     }
   }
@@ -207,14 +222,16 @@ torch::Tensor pack_w8a8(const torch::Tensor& w) {
   return shifted.view({np / NR, NR, kp / 4, 4}).permute({0, 2, 1, 3}).contiguous();
 }
 
-// x (M, K) fp32; packed from pack_w8a8; sw fp32 (n,); bias fp32 (n,) or none; activation "none" or
-// "gelu" (erf form) applied to the result; group 0 (one activation scale per row) or the channels per
-// activation scale. Returns (M, n) fp32.
+// x (M, K) fp32; packed from pack_w8a8; sw fp32 (n,); bias fp32 (n,) or none; activation "none",
+// "gelu" (erf form) or "gelu_tanh" applied to the result; group 0 (one activation scale per row) or
+// the channels per activation scale. Returns (M, n) fp32.
 torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed, const torch::Tensor& sw,
                           const c10::optional<torch::Tensor>& bias, int64_t n, c10::string_view activation,
                           int64_t group) {
-  TORCH_CHECK(activation == "none" || activation == "gelu", "activation must be 'none' or 'gelu', got ", activation);
-  const bool gelu = activation == "gelu";
+  TORCH_CHECK(activation == "none" || activation == "gelu" || activation == "gelu_tanh",
+              "activation must be 'none', 'gelu' or 'gelu_tanh', got ", activation);
+  const Activation act = activation == "gelu" ? Activation::gelu
+                         : activation == "gelu_tanh" ? Activation::gelu_tanh : Activation::none;
   TORCH_CHECK(x_in.dim() == 2 && x_in.scalar_type() == at::kFloat, "x must be 2-D fp32, got ", x_in.sizes(),
               " ", x_in.scalar_type());
   TORCH_CHECK(packed.dim() == 4 && packed.scalar_type() == at::kByte && packed.is_contiguous() &&
@@ -268,7 +285,7 @@ torch::Tensor w8a8_linear(const torch::Tensor& x_in, const torch::Tensor& packed
         const int64_t c0 = p * NR, cols = std::min(NR, n - c0);
         const uint8_t* next = p + 1 < p1 ? w + (p + 1) * kp * NR : nullptr;
         rows_against_panel(mr, qx + m0 * kp, kp, gs, w + p * kp * NR, sums + m0 * groups, sx + m0 * groups,
-                           s + c0, b ? b + c0 : nullptr, gelu, y + m0 * n + c0, n, cols, next);
+                           s + c0, b ? b + c0 : nullptr, act, y + m0 * n + c0, n, cols, next);
       }
     }
   });
