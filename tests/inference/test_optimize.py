@@ -224,3 +224,22 @@ def test_model_files_hold_the_model_only():
     assert not offenders
     for path in SRC.glob("models/*/modeling_*.py"):
         assert "is_grad_enabled" not in path.read_text(), path  # one path for training and inference
+
+
+@pytest.mark.skipif(not onednn_packing_available(torch.float32), reason="this torch build has no oneDNN fp32 packing")
+@pytest.mark.parametrize("source_type", [nn.Linear, Conv1D])
+def test_fp32_packed_layers_take_the_plain_product_for_one_row_and_the_packed_one_for_more(source_type):
+    """One row (a batch-1 decoding step) is faster unpacked; the swap must be visible and exact."""
+    torch.manual_seed(0)
+    source = nn.Linear(48, 80) if source_type is nn.Linear else Conv1D(80, 48)
+    layer = PackedLinear(source)
+    assert layer.plain_max_rows == 1 and "plain product up to 1 row" in repr(layer)
+    weight = source.weight if source_type is nn.Linear else source.weight.t()
+    with torch.no_grad():
+        one, many = torch.randn(1, 1, 48), torch.randn(3, 48)
+        assert torch.equal(layer(one), torch.nn.functional.linear(one, weight, source.bias))
+        packed = torch.ops.mkldnn._linear_pointwise(many, layer._packed, layer.bias, "none", [], "")
+        assert torch.equal(layer(many), packed)
+        source.weight.add_(1.0)  # a stale packed copy is refused at any row count
+        with pytest.raises(RuntimeError, match="changed after it was packed"):
+            layer(one)

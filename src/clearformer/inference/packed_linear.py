@@ -74,6 +74,10 @@ class PackedLinear(nn.Module):
         )
         self.activation = activation
         self._act = get_activation(activation) if activation else None
+        # One-row calls (a decoding step at batch 1) of an fp32 weight take the plain product: it
+        # streams the weight faster than oneDNN's packed one (GPT-2 greedy b1: 18.8 vs 16.7 tok/s,
+        # while at b8 packing gives 86 vs 68; BENCHMARKS.md, "Seventh session").
+        self.plain_max_rows = 1 if self.weight.dtype == torch.float32 else 0
         self.repack()
         self.register_load_state_dict_post_hook(_repack_after_load)
         self.eval()  # an inference layer: a training-mode forward (after model.train()) raises
@@ -103,8 +107,10 @@ class PackedLinear(nn.Module):
                 "the weight of this PackedLinear changed after it was packed (an optimizer step, .to(), "
                 "or an in-place edit); run clearformer.optimize_for_inference(model) again"
             )
-        post_op, algorithm = POST_OPS[self.activation] if self.activation else ("none", "")
         flat = x.reshape(-1, x.shape[-1])
+        if flat.shape[0] <= self.plain_max_rows:
+            return self._plain_forward(x)
+        post_op, algorithm = POST_OPS[self.activation] if self.activation else ("none", "")
         out = torch.ops.mkldnn._linear_pointwise(flat, self._packed, self.bias, post_op, [], algorithm)
         return out.view(*x.shape[:-1], self.out_features)
 
@@ -130,7 +136,8 @@ class PackedLinear(nn.Module):
 
     def extra_repr(self) -> str:
         act = f", activation={self.activation}" if self.activation else ""
+        plain = f", plain product up to {self.plain_max_rows} row" if self.plain_max_rows else ""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"packed={self.weight.dtype} for oneDNN, replaces={self.source_type.__name__}{act}"
+            f"packed={self.weight.dtype} for oneDNN, replaces={self.source_type.__name__}{act}{plain}"
         )
