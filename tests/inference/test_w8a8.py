@@ -114,8 +114,10 @@ def test_pack_and_unpack_are_inverse_and_keep_the_int8_weight():
     assert torch.equal(layer.weight_int8_rows(), quantize_weight(layer.dequantized(torch.float32))[0])
 
 
-def test_an_empty_batch_gives_an_empty_output():
-    layer = Int8DynamicLinear(torch.randn(10, 12), torch.randn(10))
+@pytest.mark.parametrize("kernel", ["auto", "torch"])
+@pytest.mark.parametrize("group", [0, 4])
+def test_an_empty_batch_gives_an_empty_output(kernel, group):
+    layer = Int8DynamicLinear(torch.randn(10, 12), torch.randn(10), kernel, group_size=group)
     assert layer(torch.randn(0, 12)).shape == (0, 10)
     assert layer(torch.randn(2, 0, 12)).shape == (2, 0, 10)
 

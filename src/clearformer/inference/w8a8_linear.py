@@ -30,7 +30,8 @@ def quantize_rows(x: torch.Tensor, group: int = 0) -> tuple[torch.Tensor, torch.
     paths give the same integers.
     """
     x = x.float()
-    rows = x.reshape(x.shape[0], -1, group or x.shape[1])
+    size = group or max(x.shape[1], 1)
+    rows = x.reshape(x.shape[0], x.shape[1] // size, size)  # not -1: a batch of 0 rows is valid
     scale = _absmax_scale(rows.abs().amax(dim=2, keepdim=True))
     # NaN (from a non-finite input) becomes 0 here; the NaN scale then makes those outputs NaN.
     q = torch.round(rows / scale).nan_to_num(0.0).clamp(-127, 127).to(torch.int8)
