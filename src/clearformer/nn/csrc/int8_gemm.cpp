@@ -91,8 +91,8 @@ enum class Activation { none, gelu, gelu_tanh };
 // per group), so an outlier channel coarsens only its own group; whole rows are one group of kp.
 // The int32 sums of a group are folded into fp32 accumulators with that group's scale before the
 // next group starts; four rows per pass so that 12 int32 + 12 fp32 accumulators and the three weight
-// vectors fit the 32 registers. (An 8-row pass without groups was slower: BENCHMARKS.md, "W8A8
-// activation groups".)
+// vectors fit the 32 registers. (8 rows per pass were slower, without groups and again with the asm
+// below and fp32 sums kept in memory: BENCHMARKS.md, "W8A8 activation groups", "Seventh session".)
 constexpr int64_t MR = 4;
 
 // MR_ activation rows against one weight panel, writing columns [0, cols) of y. Each k step also
