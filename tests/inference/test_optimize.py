@@ -231,15 +231,22 @@ def test_model_files_hold_the_model_only():
 def test_fp32_packed_layers_take_the_plain_product_for_one_row_and_the_packed_one_for_more(source_type):
     """One row (a batch-1 decoding step) is faster unpacked; the swap must be visible and exact."""
     torch.manual_seed(0)
-    source = nn.Linear(48, 80) if source_type is nn.Linear else Conv1D(80, 48)
+    # 768 inputs: there the packed and plain products differ in the last bits for 1 and for 3 rows
+    # (at 48 inputs they agree bit for bit at 3 rows, and the check below could not tell them apart)
+    source = nn.Linear(768, 80) if source_type is nn.Linear else Conv1D(80, 768)
     layer = PackedLinear(source)
     assert layer.plain_max_rows == 1 and "plain product up to 1 row" in repr(layer)
     weight = source.weight if source_type is nn.Linear else source.weight.t()
     with torch.no_grad():
-        one, many = torch.randn(1, 1, 48), torch.randn(3, 48)
-        assert torch.equal(layer(one), torch.nn.functional.linear(one, weight, source.bias))
-        packed = torch.ops.mkldnn._linear_pointwise(many, layer._packed, layer.bias, "none", [], "")
-        assert torch.equal(layer(many), packed)
+        one, many = torch.randn(1, 1, 768), torch.randn(3, 768)
+        plain_one, plain_many = (torch.nn.functional.linear(t, weight, source.bias) for t in (one, many))
+        packed_one, packed_many = (
+            torch.ops.mkldnn._linear_pointwise(t.reshape(-1, 768), layer._packed, layer.bias, "none", [], "")
+            for t in (one, many)
+        )
+        assert not torch.equal(packed_one.view_as(plain_one), plain_one) and not torch.equal(packed_many, plain_many)
+        assert torch.equal(layer(one), plain_one)
+        assert torch.equal(layer(many), packed_many)
         source.weight.add_(1.0)  # a stale packed copy is refused at any row count
         with pytest.raises(RuntimeError, match="changed after it was packed"):
             layer(one)

@@ -219,9 +219,7 @@ def _tanh_gelu_float64(t: torch.Tensor) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("kernel", ["auto", "torch"])
-@pytest.mark.parametrize(
-    "activation,exact", [("gelu", torch.nn.functional.gelu), ("gelu_tanh", _tanh_gelu_float64)]
-)
+@pytest.mark.parametrize("activation,exact", [("gelu", torch.nn.functional.gelu), ("gelu_tanh", _tanh_gelu_float64)])
 def test_gelu_in_the_epilogue_matches_the_formula_after_the_product(kernel, activation, exact):
     torch.manual_seed(3)
     weight, bias = torch.randn(200, 40), torch.randn(200) * 3

@@ -22,4 +22,4 @@ def recommended_threads(load: float | None = None, cores: int | None = None) -> 
         except OSError:  # not available on this platform: assume idle
             load = 0.0
     busy = int(load + 0.5)  # a neighbour at 100% of one core shows as ~1.0
-    return max(1, min(cores, cores - busy))
+    return max(1, cores - busy)
