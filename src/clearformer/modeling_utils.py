@@ -20,6 +20,7 @@ from . import weight_files
 from .configuration_utils import PretrainedConfig
 from .hub import resolve_pretrained_dir
 from .lazy_init import init_missing, parameters_on_meta, raise_if_meta
+from .nn.attention import check_implementation
 from .utils.arguments import ChecksForwardKwargs
 
 logger = logging.getLogger(__name__)
@@ -355,7 +356,7 @@ class PreTrainedModel(ChecksForwardKwargs, nn.Module):
     def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> PreTrainedModel:
         attn = kwargs.pop("attn_implementation", None)
         if attn:
-            config._attn_implementation = _check_attn(attn)
+            config._attn_implementation = check_implementation(attn)
         return cls(config, **kwargs)
 
     _from_config = from_config
@@ -392,7 +393,7 @@ class PreTrainedModel(ChecksForwardKwargs, nn.Module):
         else:
             model_kwargs = kwargs
         if attn_implementation:
-            config._attn_implementation = _check_attn(attn_implementation)
+            config._attn_implementation = check_implementation(attn_implementation)
         config.name_or_path = str(pretrained_model_name_or_path)
         if state_dict is None:
             state_dict = weight_files.read_state_dict(folder)  # raises before anything is built
@@ -462,12 +463,6 @@ class PreTrainedModel(ChecksForwardKwargs, nn.Module):
             else:
                 seen[ptr] = key
         return state
-
-
-def _check_attn(name: str) -> str:
-    if name not in ("eager", "sdpa"):
-        raise ValueError(f"attn_implementation must be 'eager' or 'sdpa', got {name!r}")
-    return name
 
 
 def _report(model_name: str, source: str, info: weight_files.LoadingInfo) -> None:

@@ -61,6 +61,25 @@ def test_compiled_step_gives_eager_fp32_greedy_tokens_for_a_left_padded_batch_of
         assert torch.equal(model.generate(ids[:1], **beams), eager_beams)
 
 
+@pytest.mark.slow
+def test_compiled_step_of_an_optimized_model_runs_the_decode_kernel_and_gives_plain_eager_tokens():
+    """optimize_for_inference switches attention to "sdpa_decode": the compiled step traces the
+    single-query kernel (its registered shape function) and still gives the plain model's tokens."""
+    from clearformer.nn import cpu_kernels
+
+    if not cpu_kernels.decode_attention_available():
+        pytest.skip(f"decode-attention kernel unavailable: {cpu_kernels.decode_attention_unavailable_reason()}")
+    model = optimize_for_inference(_gpt2())
+    assert model.config._attn_implementation == "sdpa_decode"
+    ids = torch.randint(1, 98, (2, 6), generator=torch.Generator().manual_seed(5))
+    mask = torch.ones_like(ids)
+    ids[0, :3], mask[0, :3] = 0, 0
+    eager = _gpt2().generate(ids, attention_mask=mask, **GREEDY)  # a plain "sdpa" model
+    compile_decoding(model, max_length=14, batch_size=2)
+    assert torch.equal(model.generate(ids, attention_mask=mask, **GREEDY), eager)
+    assert model.compiled_decoding.compile_seconds is not None
+
+
 def _eager_twin(model: clearformer.GPT2LMHeadModel) -> clearformer.GPT2LMHeadModel:
     twin = _gpt2()
     twin.load_state_dict(model.state_dict())

@@ -16,6 +16,7 @@ from torch import nn
 
 from ..activations import NewGELU
 from ..models.bert.modeling_bert import BertIntermediate
+from ..nn import cpu_kernels
 from ..nn.conv1d import Conv1D
 from .activations import FoldedActivation, OneKernelTanhGELU
 from .compiled_decoding import remove_compiled_decoding
@@ -63,6 +64,9 @@ def optimize_for_inference(
     - ``quantize="int8-weight-only"``: every linear layer becomes ``Int8WeightOnlyLinear``
       (activations never quantized), the rest bf16. Quantizing is not reversible.
     - ``int8_kernel``: "auto" / "clearformer" (our C++ kernels) / "torch" (torch's int8 ops).
+    - on CPU, attention of one query position (a decoding step) in fp32 runs clearformer's
+      single-query kernel: the config's ``_attn_implementation`` "sdpa" becomes "sdpa_decode" (see
+      ``print(model.config)``) where that kernel can be built (``decode_attention_available()``).
     """
     if quantize not in QUANTIZE_MODES:
         raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
@@ -72,6 +76,7 @@ def optimize_for_inference(
         model.to(dtype)
     model.eval()
     restore_for_training(model)  # optimizing twice starts from the plain modules
+    _use_decode_attention(model)
     if quantize == "int8-weight-only":
         return quantize_int8(model, int8_kernel).eval()
     if quantize in ("int8", "w8a8"):
@@ -93,6 +98,20 @@ def optimize_for_inference(
         fused = {id(p) for m in model.modules() if hasattr(m, "qkv") for p in m.qkv._projections}
         _replace(model, lambda m: PackedLinear(m) if _packable(m) and id(m) not in fused else m)
     return model.eval()  # the new modules too
+
+
+def _use_decode_attention(model: nn.Module) -> None:
+    """Switch every "sdpa" config of a CPU model to "sdpa_decode" when the kernel is available."""
+    first = next(model.parameters(), None)
+    configs = {id(c): c for m in model.modules() if (c := getattr(m, "config", None)) is not None}
+    wanted = [c for c in configs.values() if getattr(c, "_attn_implementation", None) == "sdpa"]
+    if first is None or first.device.type != "cpu" or not wanted:
+        return
+    if not cpu_kernels.decode_attention_available():
+        logger.info("one-query attention stays on torch's SDPA: %s", cpu_kernels.decode_attention_unavailable_reason())
+        return
+    for config in wanted:
+        config._attn_implementation = "sdpa_decode"
 
 
 def _packable(module: nn.Module) -> bool:
@@ -123,7 +142,8 @@ def restore_for_training(model: nn.Module) -> nn.Module:
 
     int8 layers cannot be turned back into the checkpoint's weights: a ValueError says so. A
     compiled decoding step (``compile_decoding``) is removed too: it holds the weights it was
-    compiled with.
+    compiled with. The attention implementation "sdpa_decode" stays: it computes the same attention
+    and never runs where gradients are needed.
     """
     if any(isinstance(m, (Int8WeightOnlyLinear, Int8DynamicLinear)) for m in model.modules()):
         raise ValueError(

@@ -4,6 +4,11 @@ Both take query (B, H, Lq, D) and key/value (B, H, Lk, D) — Lq and Lk may diff
 but key and value must have the same length — and an additive float mask broadcastable to
 (B, H, Lq, Lk). The eager path is the textbook formula and returns the attention weights; SDPA
 fuses it into one kernel. Tests pin that the two agree to 1e-5 in fp32.
+
+A third implementation, ``"sdpa_decode"``, is SDPA except for one query position in fp32 on CPU
+(a decoding step), which runs clearformer's single-query kernel (nn/csrc/decode_attention.cpp):
+torch's CPU SDPA spends most of such a call on set-up. ``optimize_for_inference`` sets it on the
+model's config where that kernel is available; ``attn_implementation="sdpa_decode"`` asks for it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import cpu_kernels
 from .dropout import FastDropout
+
+IMPLEMENTATIONS = ("eager", "sdpa", "sdpa_decode")
+
+
+def check_implementation(name: str) -> str:
+    """``name`` if it is an attention implementation this machine can run (loads the single-query
+    kernel for "sdpa_decode", so that ``attention`` finds it); otherwise an error naming the choices."""
+    if name not in IMPLEMENTATIONS:
+        raise ValueError(f"attn_implementation must be one of {IMPLEMENTATIONS}, got {name!r}")
+    if name == "sdpa_decode" and not cpu_kernels.decode_attention_available():
+        raise RuntimeError(
+            "attn_implementation='sdpa_decode' needs clearformer's decode-attention kernel, but "
+            f"{cpu_kernels.decode_attention_unavailable_reason()}; use 'sdpa'"
+        )
+    return name
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -89,5 +110,17 @@ def attention(
         return eager_attention(query, key, value, mask, dropout_p, scale, head_mask, dropout)
     if mask is not None and mask.dtype != query.dtype:
         mask = mask.to(query.dtype)
+    if implementation == "sdpa_decode" and _single_query_kernel_applies(query, key, value, dropout_p):
+        scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+        return cpu_kernels.loaded_decode_attention()(query, key, value, mask, scale), None
     context = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout_p, scale=scale)
     return context, None
+
+
+def _single_query_kernel_applies(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, dropout_p: float) -> bool:
+    """One query position, fp32, CPU, no dropout and nothing to differentiate: the kernel's case."""
+    if query.shape[-2] != 1 or query.device.type != "cpu" or dropout_p > 0.0:
+        return False
+    if not all(t.dtype == torch.float32 and t.dim() == 4 for t in (query, key, value)):
+        return False
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value)))

@@ -4,7 +4,9 @@
   the read rate of torch's ``_weight_int8pack_mm`` (int8 weight-only decoding). Needs AVX-512.
 - ``int8_gemm.cpp``: W8A8, activations quantized per row and multiplied in int8 (VNNI), for any
   row count. Needs AVX-512 VNNI.
-Both need a C++ compiler and ninja; otherwise ``available()`` / ``w8a8_available()`` is False and
+- ``decode_attention.cpp``: attention of a single query position (a decoding step) in fp32, used by
+  ``nn.attention.attention`` in place of SDPA's set-up-heavy kernels. Needs AVX-512.
+All need a C++ compiler and ninja; otherwise ``available()`` / ``w8a8_available()`` is False and
 callers keep torch's kernels. Callers choose per model (``optimize_for_inference(...,
 int8_kernel=...)``); ``CLEARFORMER_CPU_KERNELS=0``, read only here, is the documented machine-wide
 override. Each ~25 s build happens once per machine.
@@ -27,10 +29,15 @@ logger = logging.getLogger(__name__)
 _CSRC = Path(__file__).with_name("csrc")
 
 
+# Headers of csrc/ that sources include: part of every source's version, so a change rebuilds them.
+_HEADERS = sorted(_CSRC.glob("*.h"))
+
+
 def _versioned(stem: str, source: Path, flags: list[str]) -> str:
-    """An extension name per source text and flags: torch's cache folder is per name, so two
-    checkouts (or versions) of clearformer on one machine never rebuild each other's kernel."""
-    digest = hashlib.sha256(source.read_bytes() + " ".join(flags).encode()).hexdigest()[:10]
+    """An extension name per source text (with the shared headers) and flags: torch's cache folder
+    is per name, so two checkouts (or versions) of clearformer never rebuild each other's kernel."""
+    text = b"".join(path.read_bytes() for path in [source, *_HEADERS])
+    digest = hashlib.sha256(text + " ".join(flags).encode()).hexdigest()[:10]
     return f"{stem}_{digest}"
 
 
@@ -40,7 +47,10 @@ _NAME = _versioned("clearformer_int8_gemv", _SOURCE, _FLAGS)
 _W8A8_SOURCE = _CSRC / "int8_gemm.cpp"
 _W8A8_FLAGS = [*_FLAGS, "-mavx512vnni"]
 _W8A8_NAME = _versioned("clearformer_int8_gemm", _W8A8_SOURCE, _W8A8_FLAGS)
+_ATTENTION_SOURCE = _CSRC / "decode_attention.cpp"
+_ATTENTION_NAME = _versioned("clearformer_decode_attention", _ATTENTION_SOURCE, _FLAGS)
 _LOCK = threading.Lock()
+_DECODE_ATTENTION = None  # the operator, once loaded (see loaded_decode_attention)
 
 
 def _cpu_has_avx512() -> bool:
@@ -133,6 +143,23 @@ def _w8a8_module():
     return module
 
 
+@functools.cache
+def _attention_module():
+    module = _load(_unavailable_reason(), _ATTENTION_NAME, _ATTENTION_SOURCE, _FLAGS, "torch's SDPA runs instead")
+    if module is not None and not hasattr(torch.ops.clearformer, "decode_attention"):
+        logger.warning("clearformer's decode attention loaded without its operator; torch's SDPA runs instead")
+        return None
+    if module is not None:
+
+        @torch.library.register_fake("clearformer::decode_attention")
+        def _(query, key, value, mask, scale):
+            return query.new_empty(query.shape)
+
+        global _DECODE_ATTENTION
+        _DECODE_ATTENTION = torch.ops.clearformer.decode_attention
+    return module
+
+
 def _register_w8a8_shape() -> None:
     """The output shape of ``torch.ops.clearformer.w8a8_linear``, so that torch.compile can trace it."""
 
@@ -163,6 +190,33 @@ def available() -> bool:
 def w8a8_available() -> bool:
     """True when the W8A8 (VNNI) kernel is compiled and usable on this machine."""
     return _w8a8_module() is not None
+
+
+def decode_attention_available() -> bool:
+    """True when the single-query attention kernel is compiled and usable on this machine (builds
+    or loads it on first call)."""
+    return _attention_module() is not None
+
+
+def decode_attention_unavailable_reason() -> str:
+    """Why ``decode_attention_available()`` is False, in words (or "it is available")."""
+    if decode_attention_available():
+        return "it is available"
+    return _unavailable_reason() or "its build failed (see the earlier warning)"
+
+
+def loaded_decode_attention():
+    """``torch.ops.clearformer.decode_attention`` (query (B, H, 1, D), key/value (B, H, L, D) fp32,
+    additive fp32 mask broadcastable to (B, H, 1, L) or None, scale) -> (B, H, 1, D): softmax(scale *
+    q kᵀ + mask) v. Only once ``decode_attention_available()`` has loaded it: this lookup builds
+    nothing, so that torch.compile can trace it."""
+    if _DECODE_ATTENTION is None:
+        raise RuntimeError(
+            "attention 'sdpa_decode' needs clearformer's decode-attention kernel, which is not loaded: "
+            "use clearformer.optimize_for_inference(model) or from_pretrained(..., "
+            "attn_implementation='sdpa_decode'), which load it, or attn_implementation='sdpa'"
+        )
+    return _DECODE_ATTENTION
 
 
 def pack_int8(weight_int8: torch.Tensor) -> torch.Tensor:

@@ -283,7 +283,7 @@ class GPT2Model(GPT2PreTrainedModel):
         # One new token with no padding may attend to everything cached: no mask at all.
         if length > 1 or attention_mask is not None:
             mask = causal_mask(length, past + length, hidden_states.dtype, attention_mask, hidden_states.device)
-        blind = _blind_queries(attention_mask, past, length) if cfg._attn_implementation == "sdpa" else None
+        blind = _blind_queries(attention_mask, past, length) if cfg._attn_implementation != "eager" else None
 
         all_hidden = [] if output_hidden else None
         all_attn = [] if output_attentions else None
