@@ -32,20 +32,26 @@ BLOCK = [(768, 2304), (768, 768), (768, 3072), (3072, 768)]  # (K, N): fused QKV
 MODELS = {"GPT-2 small": (BLOCK * 12 + [(768, 50257)], [1, 8]), "BERT-base": (BLOCK * 12, [32, 1024])}
 
 
-def source_at(rev: str) -> str:
+def source_at(rev: str, path: str = SOURCE) -> str:
     if rev == "WORKTREE":
-        return (ROOT / SOURCE).read_text()
-    shown = subprocess.run(["git", "show", f"{rev}:{SOURCE}"], cwd=ROOT, check=True, capture_output=True, text=True)
+        return (ROOT / path).read_text()
+    shown = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True)
     return shown.stdout
 
 
 def build(rev: str, index: int, workdir: Path):
     """(module with pack_w8a8, the operator) for ``rev``'s kernel, under the namespace ab<index>."""
     text = re.sub(r"TORCH_LIBRARY_(FRAGMENT|IMPL)\(clearformer,", rf"TORCH_LIBRARY_\1(ab{index},", source_at(rev))
-    path = workdir / f"ab{index}.cpp"
+    folder = workdir / f"ab{index}"
+    folder.mkdir()
+    # the csrc/ headers the source includes (avx512_exp.h since the eighth session), at the same revision
+    for header in re.findall(r'#include "([\w.]+\.h)"', text):
+        (folder / header).write_text(source_at(rev, str(Path(SOURCE).parent / header)))
+    path = folder / f"ab{index}.cpp"
     path.write_text(text)
+    version = text + "".join(p.read_text() for p in sorted(folder.glob("*.h")))
     module = load(
-        name=f"ab_w8a8_{index}_{abs(hash(text)) % 10**8}",
+        name=f"ab_w8a8_{index}_{abs(hash(version)) % 10**8}",
         sources=[str(path)],
         extra_cflags=FLAGS,
         extra_ldflags=["-fopenmp"],
