@@ -19,7 +19,7 @@ from clearformer.inference import (
     optimize_for_inference,
     restore_for_training,
 )
-from clearformer.inference.packed_linear import onednn_packing_available
+from clearformer.inference.packed_linear import PackedWeight, mkl_packing_available, onednn_packing_available
 from clearformer.inference.w8a8_linear import Int8DynamicLinear
 from clearformer.nn.conv1d import Conv1D
 
@@ -226,27 +226,30 @@ def test_model_files_hold_the_model_only():
         assert "is_grad_enabled" not in path.read_text(), path  # one path for training and inference
 
 
-@pytest.mark.skipif(not onednn_packing_available(torch.float32), reason="this torch build has no oneDNN fp32 packing")
+@pytest.mark.skipif(not mkl_packing_available(), reason="this torch build has no MKL packed SGEMM")
 @pytest.mark.parametrize("source_type", [nn.Linear, Conv1D])
-def test_fp32_packed_layers_take_the_plain_product_for_one_row_and_the_packed_one_for_more(source_type):
-    """One row (a batch-1 decoding step) is faster unpacked; the swap must be visible and exact."""
+def test_fp32_packed_layers_take_mkls_packed_product_for_2_to_64_rows_and_the_plain_one_otherwise(source_type):
+    """The packed product wins only between 2 and 64 rows here; the choice must be visible and exact."""
     torch.manual_seed(0)
-    # 768 inputs: there the packed and plain products differ in the last bits for 1 and for 3 rows
-    # (at 48 inputs they agree bit for bit at 3 rows, and the check below could not tell them apart)
     source = nn.Linear(768, 80) if source_type is nn.Linear else Conv1D(80, 768)
     layer = PackedLinear(source)
-    assert layer.plain_max_rows == 1 and "plain product up to 1 row" in repr(layer)
+    assert layer._packed.library == "MKL" and "packed for MKL at 2-64 rows, plain otherwise" in repr(layer)
     weight = source.weight if source_type is nn.Linear else source.weight.t()
+    # The packed and plain products can agree bit for bit (they do for Conv1D's transposed weight),
+    # so the layer gets a packed copy of *another* weight here: which rows use it is then plain to see.
+    other = torch.randn(80, 768) * 0.03  # outputs of order 1, like the layer's own
+    layer._packed = PackedWeight(other)
     with torch.no_grad():
-        one, many = torch.randn(1, 1, 768), torch.randn(3, 768)
-        plain_one, plain_many = (torch.nn.functional.linear(t, weight, source.bias) for t in (one, many))
-        packed_one, packed_many = (
-            torch.ops.mkldnn._linear_pointwise(t.reshape(-1, 768), layer._packed, layer.bias, "none", [], "")
-            for t in (one, many)
-        )
-        assert not torch.equal(packed_one.view_as(plain_one), plain_one) and not torch.equal(packed_many, plain_many)
-        assert torch.equal(layer(one), plain_one)
-        assert torch.equal(layer(many), packed_many)
+        for rows, packed in ((1, False), (2, True), (40, True), (64, True), (65, False), (200, False)):
+            x = torch.randn(rows, 768)
+            expected = torch.nn.functional.linear(x, other if packed else weight, source.bias)
+            out = layer(x)
+            assert torch.equal(out, expected) if not packed else (out - expected).abs().max() < 1e-5, rows
+        # the real packed copy: within fp32 rounding of the plain product at every packed row count
+        layer.repack()
+        for rows in (2, 3, 17, 64):
+            x = torch.randn(rows, 768)
+            assert (layer(x) - torch.nn.functional.linear(x, weight, source.bias)).abs().max() < 1e-5
         source.weight.add_(1.0)  # a stale packed copy is refused at any row count
         with pytest.raises(RuntimeError, match="changed after it was packed"):
-            layer(one)
+            layer(torch.randn(1, 768))

@@ -2,7 +2,7 @@
 
 The checkpoint keeps three projections (``query``/``key``/``value``, ``q_lin``/``k_lin``/``v_lin``)
 and training updates them one by one, so they stay as they are; ``FusedQKV`` holds their
-concatenation, made once at swap time (packed for oneDNN where that applies). Three small GEMMs
+concatenation, made once at swap time (packed, as ``PackedLinear`` packs, where that applies). Three small GEMMs
 become one larger one, which keeps the matrix unit busier at small batches.
 """
 
@@ -17,7 +17,7 @@ from torch import nn
 from ..models.bert.modeling_bert import BertSelfAttention
 from ..models.distilbert.modeling_distilbert import MultiHeadSelfAttention
 from ..nn.attention import split_heads
-from .packed_linear import REFUSE_TRAINING, weight_key
+from .packed_linear import REFUSE_TRAINING, PackedWeight, weight_key
 
 
 class FusedQKV(nn.Module):
@@ -43,7 +43,8 @@ class FusedQKV(nn.Module):
             weight = torch.cat([p.weight for p in self._projections])
             has_bias = all(p.bias is not None for p in self._projections)
             self._bias = torch.cat([p.bias for p in self._projections]) if has_bias else None
-            self._weight = torch.ops.mkldnn._reorder_linear_weight(weight, 1) if self.pack else weight
+            self._weight = weight
+            self._packed = PackedWeight(weight) if self.pack else None
         self._key = weight_key(self._sources())
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -56,17 +57,17 @@ class FusedQKV(nn.Module):
                 "query/key/value weights changed after they were fused (an optimizer step, .to(), or an "
                 "in-place edit); run clearformer.optimize_for_inference(model) again"
             )
-        if self.pack:
-            flat = x.reshape(-1, x.shape[-1])
-            out = torch.ops.mkldnn._linear_pointwise(flat, self._weight, self._bias, "none", [], "")
-            out = out.view(*x.shape[:-1], out.shape[-1])
+        flat = x.reshape(-1, x.shape[-1])
+        if self._packed is not None and self._packed.takes(flat.shape[0]):
+            out = self._packed(flat, self._bias).view(*x.shape[:-1], self._weight.shape[0])
         else:
             out = F.linear(x, self._weight, self._bias)
         return list(out.split(self.sizes, dim=-1))
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state.pop("_weight", None)  # a packed weight is opaque: made again on unpickling
+        state.pop("_weight", None)  # derived: made again on unpickling (a packed copy is opaque)
+        state.pop("_packed", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -80,7 +81,8 @@ class FusedQKV(nn.Module):
         return new
 
     def extra_repr(self) -> str:
-        return f"sizes={self.sizes}, packed={self.pack} (derived at swap time from the separate projections)"
+        packed = self._packed.describe() if self._packed is not None else "not packed"
+        return f"sizes={self.sizes}, {packed} (derived at swap time from the separate projections)"
 
 
 def _refresh_after_load(module: nn.Module, _incompatible_keys: object) -> None:

@@ -22,7 +22,7 @@ from .activations import FoldedActivation, OneKernelTanhGELU
 from .compiled_decoding import remove_compiled_decoding
 from .fused_qkv import FUSED_ATTENTION, FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention
 from .int8_linear import INT8_KERNELS, Int8WeightOnlyLinear, quantize_int8
-from .packed_linear import PackedLinear, onednn_packing_available
+from .packed_linear import PackedLinear, fp32_packing_available, onednn_packing_available
 from .w8a8_linear import Int8DynamicLinear
 from .w8a8_model import quantize_w8a8, weight_only_rows_default
 
@@ -51,9 +51,10 @@ def optimize_for_inference(
 
     - ``dtype``: cast first (``torch.bfloat16`` is the fast CPU choice).
     - every self-attention's Q, K, V projections become one product (``FusedQKV``);
-    - on CPU, bf16 weights (and fp32 ones with ``fp32_packing=True``: ~1e-5 from the plain
-      product, so not by default) are packed once for oneDNN (``PackedLinear``), and BERT's GELU
-      or ReLU runs inside the FFN's first product (``FoldedActivation``);
+    - on CPU, bf16 weights are packed once for oneDNN (``PackedLinear``) and BERT's GELU or ReLU
+      runs inside the FFN's first product (``FoldedActivation``); with ``fp32_packing=True`` fp32
+      weights are packed for MKL's packed SGEMM (oneDNN where torch lacks MKL), used for 2-64 rows
+      per call (~4e-6 from the plain product below 32 rows, so not by default);
     - GPT-2's ``gelu_new`` runs as one kernel (``OneKernelTanhGELU``, ~2e-7 from the seven-op form);
     - ``quantize="w8a8"``: every linear layer becomes ``Int8DynamicLinear``: int8 weights, activations
       quantized per row at run time, the product in int8 (VNNI); Q/K/V fused into one such layer.
@@ -86,10 +87,9 @@ def optimize_for_inference(
     first = next(model.parameters(), None)
     on_cpu = first is not None and first.device.type == "cpu"
     weights_dtype = first.dtype if first is not None else torch.float32
-    pack = (
-        on_cpu
-        and (weights_dtype == torch.bfloat16 or (fp32_packing and weights_dtype == torch.float32))
-        and onednn_packing_available(weights_dtype)
+    pack = on_cpu and (
+        (weights_dtype == torch.bfloat16 and onednn_packing_available(weights_dtype))
+        or (fp32_packing and weights_dtype == torch.float32 and fp32_packing_available())
     )
     _replace(model, lambda m: FUSED_ATTENTION[type(m)].swap_in(m, pack) if type(m) in FUSED_ATTENTION else m)
     _replace(model, lambda m: OneKernelTanhGELU(m) if type(m) is NewGELU else m)

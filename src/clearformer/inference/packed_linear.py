@@ -1,7 +1,9 @@
-"""``PackedLinear``: a linear layer whose weight is packed once for oneDNN, for CPU inference.
+"""``PackedLinear``: a linear layer whose weight is packed once for the CPU GEMM library, for inference.
 
 A GEMM library reorders a plain weight into its blocked layout on every call; handed a pre-packed
-one it skips that (BENCHMARKS.md has the measurements). The packed copy is made when the layer is
+one it skips that (BENCHMARKS.md has the measurements). fp32 weights are packed for MKL's packed
+SGEMM where torch has it (faster than oneDNN's here, and used only at the row counts where it beats
+the plain product), bf16 ones for oneDNN (``PackedWeight``). The packed copy is made when the layer is
 swapped in by ``optimize_for_inference`` and never afterwards: a forward that finds the weight
 changed since (an optimizer step, ``.to()``, an in-place edit) raises instead of computing with a
 stale copy — derived-weight caches that refresh themselves silently were a bug source here.
@@ -42,6 +44,69 @@ def onednn_packing_available(dtype: torch.dtype) -> bool:
         return False
 
 
+def mkl_packing_available() -> bool:
+    """Whether this torch build has MKL's packed SGEMM (``torch.ops.mkl._mkl_linear``)."""
+    mkl = getattr(torch.ops, "mkl", None)
+    try:
+        return torch.backends.mkl.is_available() and hasattr(mkl, "_mkl_linear")
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def fp32_packing_available() -> bool:
+    """Whether fp32 weights can be packed here (MKL's packed SGEMM, else oneDNN)."""
+    return mkl_packing_available() or onednn_packing_available(torch.float32)
+
+
+# Rows per call for which fp32 MKL packing beats the plain product (cold weights, 1 thread, plain
+# time / packed: 1 row 0.93, 8 rows 2.24 (GPT-2 stack), 16 rows 1.44, 32 rows 1.55 (BERT stack),
+# 64 rows 1.06, 128 rows 0.90, 4096 rows 0.73; BENCHMARKS.md, "Eighth session").
+MKL_PACKED_ROWS = (2, 64)
+
+
+class PackedWeight:
+    """An (out, in) weight packed once, and the row counts whose products use the packed copy.
+
+    fp32 with MKL: MKL's packed SGEMM for 2-64 rows (bit-identical to the plain product from 32
+    rows on, within ~4e-6 below); otherwise oneDNN's packed layout for any row count above
+    ``plain_max_rows`` (1 for fp32: a one-row call streams the plain weight faster; 0 for bf16).
+    """
+
+    def __init__(self, weight: torch.Tensor) -> None:
+        fp32 = weight.dtype == torch.float32
+        self.library = "MKL" if fp32 and mkl_packing_available() else "oneDNN"
+        # MKL's op takes the plain weight as well (for its shape; and its own fallback, which the
+        # row count passed below never takes): a view, so that no second copy is held
+        self.weight = weight
+        with torch.no_grad():
+            dense = weight.detach().contiguous()
+            if self.library == "MKL":
+                self.packed = torch.ops.mkl._mkl_reorder_linear_weight(dense, MKL_PACKED_ROWS[1])
+                self.plain_max_rows, self.packed_max_rows = MKL_PACKED_ROWS[0] - 1, MKL_PACKED_ROWS[1]
+            else:
+                self.packed = torch.ops.mkldnn._reorder_linear_weight(dense, 1)
+                self.plain_max_rows, self.packed_max_rows = (1 if fp32 else 0), None
+
+    def takes(self, rows: int) -> bool:
+        return rows > self.plain_max_rows and (self.packed_max_rows is None or rows <= self.packed_max_rows)
+
+    def __call__(self, flat: torch.Tensor, bias: torch.Tensor | None, activation: str | None = None) -> torch.Tensor:
+        """``act(flat @ Wᵀ + bias)`` for 2-D ``flat`` whose row count ``takes``."""
+        if self.library == "MKL":
+            # the row count as the "prepacked batch size": MKL's packed GEMM serves any count
+            out = torch.ops.mkl._mkl_linear(flat, self.packed, self.weight, bias, flat.shape[0])
+            return get_activation(activation)(out) if activation else out
+        post_op, algorithm = POST_OPS[activation] if activation else ("none", "")
+        return torch.ops.mkldnn._linear_pointwise(flat, self.packed, bias, post_op, [], algorithm)
+
+    def describe(self) -> str:
+        if self.packed_max_rows is not None:
+            rows = f"{self.plain_max_rows + 1}-{self.packed_max_rows}"
+            return f"packed for {self.library} at {rows} rows, plain otherwise"
+        plain = f", plain product up to {self.plain_max_rows} row" if self.plain_max_rows else ""
+        return f"packed for {self.library}{plain}"
+
+
 def weight_key(tensors: list[torch.Tensor]) -> tuple:
     """Identity of the tensors a derived weight was made from: storage, in-place version, dtype."""
     return tuple((t.data_ptr(), -1 if t.is_inference() else t._version, t.dtype) for t in tensors)
@@ -74,21 +139,15 @@ class PackedLinear(nn.Module):
         )
         self.activation = activation
         self._act = get_activation(activation) if activation else None
-        # One-row calls (a decoding step at batch 1) of an fp32 weight take the plain product: it
-        # streams the weight faster than oneDNN's packed one (GPT-2 greedy b1: 18.8 vs 16.7 tok/s,
-        # while at b8 packing gives 86 vs 68; BENCHMARKS.md, "Seventh session").
-        self.plain_max_rows = 1 if self.weight.dtype == torch.float32 else 0
         self.repack()
         self.register_load_state_dict_post_hook(_repack_after_load)
         self.eval()  # an inference layer: a training-mode forward (after model.train()) raises
 
     def repack(self) -> None:
         """Make the packed copy from the current weight (swap time, and after load_state_dict)."""
-        with torch.no_grad():
-            w = self.weight.detach()
-            w = (w.t() if self.transposed else w).contiguous()
-            # Not a buffer: an opaque oneDNN tensor cannot be saved, copied or moved to a device.
-            self._packed = torch.ops.mkldnn._reorder_linear_weight(w, 1)
+        w = self.weight.detach()
+        # Not a buffer: an opaque packed tensor cannot be saved, copied or moved to a device.
+        self._packed = PackedWeight(w.t() if self.transposed else w)
         self._key = weight_key([self.weight])
 
     def plain(self) -> nn.Module:
@@ -108,11 +167,9 @@ class PackedLinear(nn.Module):
                 "or an in-place edit); run clearformer.optimize_for_inference(model) again"
             )
         flat = x.reshape(-1, x.shape[-1])
-        if flat.shape[0] <= self.plain_max_rows:
+        if not self._packed.takes(flat.shape[0]):
             return self._plain_forward(x)
-        post_op, algorithm = POST_OPS[self.activation] if self.activation else ("none", "")
-        out = torch.ops.mkldnn._linear_pointwise(flat, self._packed, self.bias, post_op, [], algorithm)
-        return out.view(*x.shape[:-1], self.out_features)
+        return self._packed(flat, self.bias, self.activation).view(*x.shape[:-1], self.out_features)
 
     def _plain_forward(self, x: torch.Tensor) -> torch.Tensor:
         weight = self.weight.t() if self.transposed else self.weight
@@ -136,8 +193,7 @@ class PackedLinear(nn.Module):
 
     def extra_repr(self) -> str:
         act = f", activation={self.activation}" if self.activation else ""
-        plain = f", plain product up to {self.plain_max_rows} row" if self.plain_max_rows else ""
         return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"packed={self.weight.dtype} for oneDNN, replaces={self.source_type.__name__}{act}{plain}"
+            f"in_features={self.in_features}, out_features={self.out_features}, {self.weight.dtype} "
+            f"{self._packed.describe()}, replaces={self.source_type.__name__}{act}"
         )
