@@ -158,6 +158,16 @@ def test_optimize_for_inference_switches_a_cpu_model_to_the_kernel_with_the_same
 
 
 @needs_kernel
+def test_only_models_that_attend_in_fp32_on_cpu_are_switched():
+    assert optimize_for_inference(_gpt2(), quantize="w8a8").config._attn_implementation == "sdpa_decode"
+    # bf16 attention never takes the fp32 kernel: the config says so instead of promising it
+    assert optimize_for_inference(_gpt2(), dtype=torch.bfloat16).config._attn_implementation == "sdpa"
+    eager = _gpt2()
+    eager.config._attn_implementation = "eager"  # an explicit choice is left alone
+    assert optimize_for_inference(eager).config._attn_implementation == "eager"
+
+
+@needs_kernel
 def test_from_pretrained_accepts_sdpa_decode_and_names_the_choices_otherwise(tmp_path):
     _gpt2().save_pretrained(tmp_path)
     model = clearformer.GPT2LMHeadModel.from_pretrained(tmp_path, attn_implementation="sdpa_decode")

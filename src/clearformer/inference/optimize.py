@@ -65,9 +65,10 @@ def optimize_for_inference(
     - ``quantize="int8-weight-only"``: every linear layer becomes ``Int8WeightOnlyLinear``
       (activations never quantized), the rest bf16. Quantizing is not reversible.
     - ``int8_kernel``: "auto" / "clearformer" (our C++ kernels) / "torch" (torch's int8 ops).
-    - on CPU, attention of one query position (a decoding step) in fp32 runs clearformer's
-      single-query kernel: the config's ``_attn_implementation`` "sdpa" becomes "sdpa_decode" (see
-      ``print(model.config)``) where that kernel can be built (``decode_attention_available()``).
+    - on CPU, for a model that attends in fp32 (fp32 and W8A8), attention of one query position
+      (a decoding step) runs clearformer's single-query kernel: the config's
+      ``_attn_implementation`` "sdpa" becomes "sdpa_decode" (see ``print(model.config)``) where
+      that kernel can be built (``decode_attention_available()``).
     """
     if quantize not in QUANTIZE_MODES:
         raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
@@ -77,13 +78,12 @@ def optimize_for_inference(
         model.to(dtype)
     model.eval()
     restore_for_training(model)  # optimizing twice starts from the plain modules
-    _use_decode_attention(model)
     if quantize == "int8-weight-only":
-        return quantize_int8(model, int8_kernel).eval()
+        return _use_decode_attention(quantize_int8(model, int8_kernel)).eval()
     if quantize in ("int8", "w8a8"):
         rows = 0 if quantize == "w8a8" else weight_only_max_rows
         rows = weight_only_rows_default(int8_kernel) if rows is None else rows
-        return quantize_w8a8(model, int8_kernel, rows).eval()
+        return _use_decode_attention(quantize_w8a8(model, int8_kernel, rows)).eval()
     first = next(model.parameters(), None)
     on_cpu = first is not None and first.device.type == "cpu"
     weights_dtype = first.dtype if first is not None else torch.float32
@@ -97,21 +97,24 @@ def optimize_for_inference(
         _fold_ffn_activations(model)
         fused = {id(p) for m in model.modules() if hasattr(m, "qkv") for p in m.qkv._projections}
         _replace(model, lambda m: PackedLinear(m) if _packable(m) and id(m) not in fused else m)
-    return model.eval()  # the new modules too
+    return _use_decode_attention(model).eval()  # the new modules too
 
 
-def _use_decode_attention(model: nn.Module) -> None:
-    """Switch every "sdpa" config of a CPU model to "sdpa_decode" when the kernel is available."""
-    first = next(model.parameters(), None)
+def _use_decode_attention(model: nn.Module) -> nn.Module:
+    """Switch every "sdpa" config of a model that attends in fp32 on CPU (after its swaps: W8A8
+    keeps fp32 activations, bf16 and int8-weight-only models do not) to "sdpa_decode", where the
+    kernel is available; nothing is built for a model the kernel would never serve."""
+    first = next((p for p in model.parameters() if p.is_floating_point()), None)
     configs = {id(c): c for m in model.modules() if (c := getattr(m, "config", None)) is not None}
     wanted = [c for c in configs.values() if getattr(c, "_attn_implementation", None) == "sdpa"]
-    if first is None or first.device.type != "cpu" or not wanted:
-        return
+    if first is None or first.device.type != "cpu" or first.dtype != torch.float32 or not wanted:
+        return model
     if not cpu_kernels.decode_attention_available():
         logger.info("one-query attention stays on torch's SDPA: %s", cpu_kernels.decode_attention_unavailable_reason())
-        return
+        return model
     for config in wanted:
         config._attn_implementation = "sdpa_decode"
+    return model
 
 
 def _packable(module: nn.Module) -> bool:

@@ -131,13 +131,20 @@ def _module():
     return _load(_unavailable_reason(), _NAME, _SOURCE, _FLAGS, "torch's int8 kernel runs instead")
 
 
+def _load_operator(reason: str | None, name: str, source: Path, flags: list[str], operator: str, fallback: str):
+    """``_load``, except that a build without ``torch.ops.clearformer.<operator>`` counts as none
+    (e.g. a stale build of an older source in torch's extension cache, shared by checkouts)."""
+    module = _load(reason, name, source, flags, fallback)
+    if module is not None and not hasattr(torch.ops.clearformer, operator):
+        logger.warning("clearformer's kernel %s loaded without its operator %s; %s", source.name, operator, fallback)
+        return None
+    return module
+
+
 @functools.cache
 def _w8a8_module():
-    module = _load(_w8a8_unavailable_reason(), _W8A8_NAME, _W8A8_SOURCE, _W8A8_FLAGS, "torch's _int_mm runs instead")
-    if module is not None and not hasattr(torch.ops.clearformer, "w8a8_linear"):
-        # e.g. a stale build of an older source in torch's extension cache, shared by checkouts
-        logger.warning("clearformer's W8A8 kernel loaded without its operator; torch's _int_mm runs instead")
-        return None
+    fallback = "torch's _int_mm runs instead"
+    module = _load_operator(_w8a8_unavailable_reason(), _W8A8_NAME, _W8A8_SOURCE, _W8A8_FLAGS, "w8a8_linear", fallback)
     if module is not None:
         _register_w8a8_shape()
     return module
@@ -145,10 +152,10 @@ def _w8a8_module():
 
 @functools.cache
 def _attention_module():
-    module = _load(_unavailable_reason(), _ATTENTION_NAME, _ATTENTION_SOURCE, _FLAGS, "torch's SDPA runs instead")
-    if module is not None and not hasattr(torch.ops.clearformer, "decode_attention"):
-        logger.warning("clearformer's decode attention loaded without its operator; torch's SDPA runs instead")
-        return None
+    fallback = "torch's SDPA runs instead"
+    module = _load_operator(
+        _unavailable_reason(), _ATTENTION_NAME, _ATTENTION_SOURCE, _FLAGS, "decode_attention", fallback
+    )
     if module is not None:
 
         @torch.library.register_fake("clearformer::decode_attention")
