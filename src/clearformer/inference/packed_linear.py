@@ -58,9 +58,10 @@ def fp32_packing_available() -> bool:
     return mkl_packing_available() or onednn_packing_available(torch.float32)
 
 
-# Rows per call for which fp32 MKL packing beats the plain product (cold weights, 1 thread, plain
-# time / packed: 1 row 0.93, 8 rows 2.24 (GPT-2 stack), 16 rows 1.44, 32 rows 1.55 (BERT stack),
-# 64 rows 1.06, 128 rows 0.90, 4096 rows 0.73; BENCHMARKS.md, "Eighth session").
+# Rows per call for which fp32 MKL packing beats the plain product (benchmarks/ab_fp32_packing.py:
+# whole GPT-2 / BERT layer stacks on cold weights, 1 thread, plain time / packed: 1 row 0.90 / 0.88,
+# 8 rows 2.41 / 2.12, 32 rows 1.36 / 1.48, 64 rows 1.38 / 1.31, 128 rows 1.00 / 1.10 (0.90 in another
+# run), 4096 rows 0.97 / 0.85; BENCHMARKS.md, "Eighth session").
 MKL_PACKED_ROWS = (2, 64)
 
 
