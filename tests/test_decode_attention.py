@@ -66,13 +66,13 @@ def test_kernel_reads_strided_views_as_they_come_from_split_heads_and_a_cache():
 
 
 @needs_kernel
-def test_masked_keys_weigh_exactly_nothing_whatever_they_hold():
+def test_masked_keys_are_not_read_so_whatever_they_hold_weighs_nothing():
     q, k, v = torch.randn(1, 2, 1, 32), torch.randn(1, 2, 6, 32), torch.randn(1, 2, 6, 32)
     mask = torch.zeros(1, 1, 1, 6)
     mask[..., 3:] = float("-inf")  # like unwritten slots of a fixed-size cache
     out = _op()(q, k, v, mask, 0.2)
     k2, v2 = k.clone(), v.clone()
-    k2[:, :, 3:], v2[:, :, 3:] = 1e30, -1e30  # garbage in the masked slots
+    k2[:, :, 3:], v2[:, :, 3:] = float("nan"), float("inf")  # garbage in the masked slots: never read
     assert torch.equal(_op()(q, k2, v2, mask, 0.2), out)
     assert (out - _reference(q[..., :], k[:, :, :3], v[:, :, :3], None, 0.2)).abs().max() < 1e-6
 

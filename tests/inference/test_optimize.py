@@ -208,6 +208,18 @@ def test_optimized_models_pickle_and_deepcopy():
 
 
 @needs_bf16_packing
+def test_bf16_fused_qkv_keeps_only_the_packed_copy_and_takes_any_row_count():
+    model = optimize_for_inference(_bert().eval(), dtype=torch.bfloat16)
+    qkv = model.encoder.layer[0].attention.self.qkv
+    assert qkv._weight is None and qkv._packed.weight is None  # no plain copy beside the packed one
+    with torch.no_grad():
+        for rows in (0, 1, 5):
+            x = torch.randn(1, rows, 32, dtype=torch.bfloat16)
+            expected = [p(x) for p in qkv._projections]
+            assert all((a - b).abs().max() < 0.05 if rows else a.shape == b.shape for a, b in zip(qkv(x), expected))
+
+
+@needs_bf16_packing
 def test_from_pretrained_in_bf16_on_cpu_is_optimized(tmp_path):
     _bert().save_pretrained(tmp_path)
     model = clearformer.BertModel.from_pretrained(tmp_path, dtype=torch.bfloat16)

@@ -2,8 +2,8 @@
 
 The checkpoint keeps three projections (``query``/``key``/``value``, ``q_lin``/``k_lin``/``v_lin``)
 and training updates them one by one, so they stay as they are; ``FusedQKV`` holds their
-concatenation, made once at swap time (packed, as ``PackedLinear`` packs, where that applies). Three small GEMMs
-become one larger one, which keeps the matrix unit busier at small batches.
+concatenation, made once at swap time (packed as ``PackedLinear`` packs, where that applies). Three
+small GEMMs become one larger one, which keeps the matrix unit busier at small batches.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ class FusedQKV(nn.Module):
             weight = torch.cat([p.weight for p in self._projections])
             has_bias = all(p.bias is not None for p in self._projections)
             self._bias = torch.cat([p.bias for p in self._projections]) if has_bias else None
-            self._weight = weight
             self._packed = PackedWeight(weight) if self.pack else None
+            # the plain product's weight: None where the packed copy serves every row count (bf16)
+            self._weight = weight if self._packed is None else self._packed.weight
         self._key = weight_key(self._sources())
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -59,7 +60,7 @@ class FusedQKV(nn.Module):
             )
         flat = x.reshape(-1, x.shape[-1])
         if self._packed is not None and self._packed.takes(flat.shape[0]):
-            out = self._packed(flat, self._bias).view(*x.shape[:-1], self._weight.shape[0])
+            out = self._packed(flat, self._bias).view(*x.shape[:-1], sum(self.sizes))
         else:
             out = F.linear(x, self._weight, self._bias)
         return list(out.split(self.sizes, dim=-1))

@@ -70,15 +70,15 @@ class PackedWeight:
 
     fp32 with MKL: MKL's packed SGEMM for 2-64 rows (bit-identical to the plain product from 32
     rows on, within ~4e-6 below); otherwise oneDNN's packed layout for any row count above
-    ``plain_max_rows`` (1 for fp32: a one-row call streams the plain weight faster; 0 for bf16).
+    ``plain_max_rows`` (1 for fp32: a one-row call streams the plain weight faster; none for bf16).
+    ``weight`` is the plain (out, in) weight where some row counts take the plain product (and
+    MKL's op reads its shape), else None, so that a caller holding only the packed copy
+    (``FusedQKV`` in bf16) does not keep a second one.
     """
 
     def __init__(self, weight: torch.Tensor) -> None:
         fp32 = weight.dtype == torch.float32
         self.library = "MKL" if fp32 and mkl_packing_available() else "oneDNN"
-        # MKL's op takes the plain weight as well (for its shape; and its own fallback, which the
-        # row count passed below never takes): a view, so that no second copy is held
-        self.weight = weight
         with torch.no_grad():
             dense = weight.detach().contiguous()
             if self.library == "MKL":
@@ -86,7 +86,8 @@ class PackedWeight:
                 self.plain_max_rows, self.packed_max_rows = MKL_PACKED_ROWS[0] - 1, MKL_PACKED_ROWS[1]
             else:
                 self.packed = torch.ops.mkldnn._reorder_linear_weight(dense, 1)
-                self.plain_max_rows, self.packed_max_rows = (1 if fp32 else 0), None
+                self.plain_max_rows, self.packed_max_rows = (1 if fp32 else -1), None
+        self.weight = weight if self.plain_max_rows >= 0 or self.packed_max_rows is not None else None
 
     def takes(self, rows: int) -> bool:
         return rows > self.plain_max_rows and (self.packed_max_rows is None or rows <= self.packed_max_rows)
@@ -104,7 +105,7 @@ class PackedWeight:
         if self.packed_max_rows is not None:
             rows = f"{self.plain_max_rows + 1}-{self.packed_max_rows}"
             return f"packed for {self.library} at {rows} rows, plain otherwise"
-        plain = f", plain product up to {self.plain_max_rows} row" if self.plain_max_rows else ""
+        plain = f", plain product up to {self.plain_max_rows} row" if self.plain_max_rows > 0 else ""
         return f"packed for {self.library}{plain}"
 
 
