@@ -17,19 +17,21 @@ from torch import nn
 from ..models.bert.modeling_bert import BertSelfAttention
 from ..models.distilbert.modeling_distilbert import MultiHeadSelfAttention
 from ..nn.attention import split_heads
+from .huge_pages import HugePageArena
 from .packed_linear import REFUSE_TRAINING, PackedWeight, weight_key
 
 
 class FusedQKV(nn.Module):
     """``[q(x), k(x), v(x)]`` by one product over the concatenated weights of three ``nn.Linear``."""
 
-    def __init__(self, projections: tuple[nn.Linear, ...], pack: bool) -> None:
+    def __init__(self, projections: tuple[nn.Linear, ...], pack: bool, arena: HugePageArena | None = None) -> None:
         super().__init__()
         # The projections belong to the attention module (their parameters are the checkpoint's);
         # kept outside this module's tree so nothing is listed twice.
         object.__setattr__(self, "_projections", tuple(projections))
         self.sizes = [p.out_features for p in projections]
         self.pack = pack
+        self._arena = arena  # where the concatenation is made (huge pages), or None: torch's memory
         self.refresh()
         self.register_load_state_dict_post_hook(_refresh_after_load)
         self.eval()  # an inference layer: a training-mode forward (after model.train()) raises
@@ -45,7 +47,12 @@ class FusedQKV(nn.Module):
             self._bias = torch.cat([p.bias for p in self._projections]) if has_bias else None
             self._packed = PackedWeight(weight) if self.pack else None
             # the plain product's weight: None where the packed copy serves every row count (bf16)
-            self._weight = weight if self._packed is None else self._packed.weight
+            plain = weight if self._packed is None else self._packed.weight
+            if plain is not None and self._arena is not None:
+                plain = self._arena.copy(plain)
+                if self._packed is not None:
+                    self._packed.weight = plain
+            self._weight = plain
         self._key = weight_key(self._sources())
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -69,6 +76,7 @@ class FusedQKV(nn.Module):
         state = self.__dict__.copy()
         state.pop("_weight", None)  # derived: made again on unpickling (a packed copy is opaque)
         state.pop("_packed", None)
+        state["_arena"] = None  # a memory mapping cannot be pickled; a copy's weight is torch's
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -83,7 +91,8 @@ class FusedQKV(nn.Module):
 
     def extra_repr(self) -> str:
         packed = self._packed.describe() if self._packed is not None else "not packed"
-        return f"sizes={self.sizes}, {packed} (derived at swap time from the separate projections)"
+        where = ", on huge pages" if self._arena is not None and self._weight is not None else ""
+        return f"sizes={self.sizes}, {packed}{where} (derived at swap time from the separate projections)"
 
 
 def _refresh_after_load(module: nn.Module, _incompatible_keys: object) -> None:
@@ -103,11 +112,11 @@ class FusedQKVBertSelfAttention(BertSelfAttention):
     """BERT/RoBERTa self-attention whose Q, K and V come from one ``FusedQKV`` product."""
 
     @classmethod
-    def swap_in(cls, attn: BertSelfAttention, pack: bool) -> nn.Module:
+    def swap_in(cls, attn: BertSelfAttention, pack: bool, arena: HugePageArena | None = None) -> nn.Module:
         if attn.is_cross_attention:  # queries and keys come from different inputs: nothing to fuse
             return attn
         new = _swap_class(attn, cls)
-        new.qkv = FusedQKV((attn.query, attn.key, attn.value), pack)
+        new.qkv = FusedQKV((attn.query, attn.key, attn.value), pack, arena)
         return new
 
     def swap_out(self) -> BertSelfAttention:
@@ -126,9 +135,9 @@ class FusedQKVMultiHeadSelfAttention(MultiHeadSelfAttention):
     """DistilBERT self-attention whose Q, K and V come from one ``FusedQKV`` product."""
 
     @classmethod
-    def swap_in(cls, attn: MultiHeadSelfAttention, pack: bool) -> nn.Module:
+    def swap_in(cls, attn: MultiHeadSelfAttention, pack: bool, arena: HugePageArena | None = None) -> nn.Module:
         new = _swap_class(attn, cls)
-        new.qkv = FusedQKV((attn.q_lin, attn.k_lin, attn.v_lin), pack)
+        new.qkv = FusedQKV((attn.q_lin, attn.k_lin, attn.v_lin), pack, arena)
         return new
 
     def swap_out(self) -> MultiHeadSelfAttention:

@@ -21,6 +21,7 @@ from ..nn.conv1d import Conv1D
 from .activations import FoldedActivation, OneKernelTanhGELU
 from .compiled_decoding import remove_compiled_decoding
 from .fused_qkv import FUSED_ATTENTION, FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention
+from .huge_pages import HugePageArena, huge_pages_unavailable_reason, place_on_huge_pages
 from .int8_linear import INT8_KERNELS, Int8WeightOnlyLinear, quantize_int8
 from .packed_linear import PackedLinear, fp32_packing_available, onednn_packing_available
 from .w8a8_linear import Int8DynamicLinear
@@ -46,6 +47,7 @@ def optimize_for_inference(
     fp32_packing: bool = False,
     int8_kernel: str = "auto",
     weight_only_max_rows: int | None = None,
+    huge_pages: bool | None = None,
 ) -> nn.Module:
     """Swap ``model``'s modules for inference equivalents, in place; returns the model in eval mode.
 
@@ -69,6 +71,11 @@ def optimize_for_inference(
       (a decoding step) runs clearformer's single-query kernel: the config's
       ``_attn_implementation`` "sdpa" becomes "sdpa_decode" (see ``print(model.config)``) where
       that kernel can be built (``decode_attention_available()``).
+    - ``huge_pages``: on CPU, the weights the products stream (and FusedQKV's concatenation) are
+      copied into memory advised as transparent huge pages (``inference/huge_pages.py``): same
+      values, streamed faster. None: where the kernel allows it (else logged); True: required
+      (raises with the reason); False: left in torch's memory. Opaque packed copies (oneDNN,
+      MKL) stay where their library put them.
     """
     if quantize not in QUANTIZE_MODES:
         raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
@@ -78,12 +85,15 @@ def optimize_for_inference(
         model.to(dtype)
     model.eval()
     restore_for_training(model)  # optimizing twice starts from the plain modules
+    arena = _huge_page_arena(model, huge_pages)
     if quantize == "int8-weight-only":
-        return _use_decode_attention(quantize_int8(model, int8_kernel)).eval()
+        return _use_decode_attention(_place(quantize_int8(model, int8_kernel), arena)).eval()
     if quantize in ("int8", "w8a8"):
         rows = 0 if quantize == "w8a8" else weight_only_max_rows
         rows = weight_only_rows_default(int8_kernel) if rows is None else rows
-        return _use_decode_attention(quantize_w8a8(model, int8_kernel, rows)).eval()
+        # placed after quantizing: the float weights about to be replaced are not worth a copy
+        return _use_decode_attention(_place(quantize_w8a8(model, int8_kernel, rows), arena)).eval()
+    _place(model, arena)  # before the swaps: what they derive from the weights keys on their storage
     first = next(model.parameters(), None)
     on_cpu = first is not None and first.device.type == "cpu"
     weights_dtype = first.dtype if first is not None else torch.float32
@@ -91,13 +101,41 @@ def optimize_for_inference(
         (weights_dtype == torch.bfloat16 and onednn_packing_available(weights_dtype))
         or (fp32_packing and weights_dtype == torch.float32 and fp32_packing_available())
     )
-    _replace(model, lambda m: FUSED_ATTENTION[type(m)].swap_in(m, pack) if type(m) in FUSED_ATTENTION else m)
+    _replace(model, lambda m: FUSED_ATTENTION[type(m)].swap_in(m, pack, arena) if type(m) in FUSED_ATTENTION else m)
     _replace(model, lambda m: OneKernelTanhGELU(m) if type(m) is NewGELU else m)
     if pack:
         _fold_ffn_activations(model)
         fused = {id(p) for m in model.modules() if hasattr(m, "qkv") for p in m.qkv._projections}
         _replace(model, lambda m: PackedLinear(m) if _packable(m) and id(m) not in fused else m)
     return _use_decode_attention(model).eval()  # the new modules too
+
+
+def _huge_page_arena(model: nn.Module, wanted: bool | None) -> HugePageArena | None:
+    """Where this call puts the streamed weights: a huge-page arena, or None (torch's memory)."""
+    if wanted is not None and not isinstance(wanted, bool):
+        raise TypeError(f"huge_pages must be True, False or None (where available), got {wanted!r}")
+    if wanted is False:
+        return None
+    first = next(model.parameters(), None)
+    if first is None or first.device.type != "cpu":
+        if wanted:
+            where = "has no parameters" if first is None else f"is on {first.device}"
+            raise ValueError(f"huge_pages=True places CPU weights, but the model {where}; leave huge_pages unset")
+        return None
+    reason = huge_pages_unavailable_reason()
+    if reason is not None:
+        if wanted:
+            raise RuntimeError(f"huge_pages=True: {reason}")
+        logger.info("weights stay on 4 KiB pages: %s", reason)
+        return None
+    return HugePageArena()
+
+
+def _place(model: nn.Module, arena: HugePageArena | None) -> nn.Module:
+    if arena is not None:
+        moved = place_on_huge_pages(model, arena)
+        logger.info("placed %.1f MB of weights on transparent huge pages", moved / 1e6)
+    return model
 
 
 def _use_decode_attention(model: nn.Module) -> nn.Module:
