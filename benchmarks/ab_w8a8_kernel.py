@@ -9,7 +9,9 @@ small (48 layers plus the 38.6 MB LM head; 1 and 8 rows: decoding) and BERT-base
 and 1024 rows: a sentence, a batch), 124 MB and 85 MB of int8, more than the L3 cache, as in a real
 forward. A single layer timed in a loop (bench_int8_kernels.py) keeps its weights in cache instead.
 Rounds alternate the builds; prints the minimum and median time per model pass, GB/s of weights,
-GOP/s, and each build's speed relative to the first. Needs AVX-512 VNNI, a C++ compiler and ninja.
+GOP/s, and each build's speed relative to the first. ``--huge-pages`` puts the packed weights on
+transparent huge pages, where ``optimize_for_inference`` puts them by default.
+Needs AVX-512 VNNI, a C++ compiler and ninja.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 
 import torch
 from torch.utils.cpp_extension import load
+
+from clearformer.inference.huge_pages import HugePageArena
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "src/clearformer/nn/csrc/int8_gemm.cpp"
@@ -65,18 +69,23 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--group", type=int, default=128, help="activation group (0: whole rows)")
+    parser.add_argument("--huge-pages", action="store_true", help="weights on huge pages")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         builds = [build(rev, i, Path(tmp)) for i, rev in enumerate(args.revs)]
     with open("/proc/loadavg") as f:
-        print(f"threads {args.threads}, group {args.group}, rounds {args.rounds}, load average {f.read().split()[0]}")
+        print(
+            f"threads {args.threads}, group {args.group}, rounds {args.rounds}, huge pages {args.huge_pages}, "
+            f"load average {f.read().split()[0]}"
+        )
     torch.manual_seed(0)
+    place = HugePageArena().copy if args.huge_pages else (lambda t: t)
     for model, (shapes, row_counts) in MODELS.items():
         layers = []
         for k, n in shapes:
             q = torch.randint(-127, 128, (n, k), dtype=torch.int8)
-            layers.append((k, n, torch.rand(n) * 0.01, torch.randn(n), [mod.pack_w8a8(q) for mod, _ in builds]))
+            layers.append((k, n, torch.rand(n) * 0.01, torch.randn(n), [place(mod.pack_w8a8(q)) for mod, _ in builds]))
         weight_bytes = sum(k * n for k, n, *_ in layers)
         for rows in row_counts:
             xs = {k: torch.randn(rows, k) for k in {k for k, _ in shapes}}

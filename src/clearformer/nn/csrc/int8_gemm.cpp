@@ -82,7 +82,13 @@ constexpr int64_t MR = 4;
 
 // MR_ activation rows against one weight panel, writing columns [0, cols) of y. Each k step also
 // prefetches pf_lines cache lines of [pf, pf_end) into L2: the next panel, so that its read from
-// memory overlaps this panel's arithmetic instead of stalling the first pass over it.
+// memory overlaps this panel's arithmetic instead of stalling the first pass over it. With
+// pf_lines < 0 (a panel passed over once: decoding) it prefetches instead the lines AHEAD bytes
+// further on in the weight, into L1: panels are contiguous, so this runs on into the next panel and
+// streams faster than fetching that panel in one burst (1 row on cold GPT-2 weights on huge pages:
+// 10.5 vs 11.3 ms; at 32 rows, where each panel is read 8 times, the burst is the faster).
+constexpr int64_t AHEAD = 2048;
+
 template <int MR_>
 void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const int32_t* sums,
            const float* sx, const float* sw, const float* bias, Activation act, float* y, int64_t ldy,
@@ -97,6 +103,12 @@ void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const
     for (int m = 0; m < MR_; ++m)
       for (int j = 0; j < 3; ++j) acc[m][j] = _mm512_setzero_si512();
     for (int64_t k = g * gs; k < (g + 1) * gs; k += 4, p += NR * 4) {
+      if (pf_lines < 0) {  // past the weight's end a prefetch is dropped, not a fault
+        const char* ahead = reinterpret_cast<const char*>(p) + AHEAD;
+        _mm_prefetch(ahead, _MM_HINT_T0);
+        _mm_prefetch(ahead + 64, _MM_HINT_T0);
+        _mm_prefetch(ahead + 128, _MM_HINT_T0);
+      }
       for (int i = 0; i < pf_lines; ++i)
         if (pf < pf_end) {
           _mm_prefetch(pf, _MM_HINT_T1);
@@ -134,14 +146,15 @@ void micro(const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel, const
 }
 
 // All rows of a block against one panel, MR at a time. next (or null) is the panel to prefetch,
-// its bytes shared out over the passes: with 32 rows each pass fetches an eighth of it.
+// its bytes shared out over the passes: with 32 rows each pass fetches an eighth of it. A block of
+// at most MR rows (one pass) prefetches a fixed distance ahead instead (micro, pf_lines < 0).
 void rows_against_panel(int64_t rows, const int8_t* qx, int64_t kp, int64_t gs, const uint8_t* panel,
                         const int32_t* sums, const float* sx, const float* sw, const float* bias, Activation act,
                         float* y, int64_t ldy, int64_t cols, const uint8_t* next) {
   const int64_t groups = kp / gs;
   const int64_t passes = (rows + MR - 1) / MR, bytes = kp * NR, steps = kp / 4;
   const int64_t share = round_up((bytes + passes - 1) / passes, 64);
-  const int pf_lines = next ? static_cast<int>((share / 64 + steps - 1) / steps) : 0;
+  const int pf_lines = passes == 1 ? -1 : next ? static_cast<int>((share / 64 + steps - 1) / steps) : 0;
   const char* pf_base = reinterpret_cast<const char*>(next);
   for (int64_t m0 = 0; m0 < rows; m0 += MR) {
     const int64_t r = std::min(MR, rows - m0), pass = m0 / MR;
