@@ -13,8 +13,10 @@ decoding (batch 1 and 8, no eos: every engine makes exactly --new-tokens tokens,
 BERT forward (1x32, 32x128). Prints, per thread count, median and min-max tokens/s per engine and
 each clearformer row's ratio to the best peer of comparable precision (fp32 to fp32 peers, int8 to
 int8 peers, bf16 to the best peer overall), and checks: fp32 greedy tokens identical across engines,
-BERT last hidden state max |diff| against clearformer fp32. GPT-2 is not run on ONNX Runtime: that
-needs an exported KV-cache decoding graph and a Python loop; CTranslate2 is the decoding peer.
+BERT last hidden state max |diff| against clearformer fp32; with ``--accuracy WORK_DIR`` it then runs
+int8_accuracy.py for the int8 rows' modes (the issue's accuracy goals, beside the speed table). GPT-2
+is not run on ONNX Runtime: that needs an exported KV-cache decoding graph and a Python loop;
+CTranslate2 is the decoding peer.
 """
 
 from __future__ import annotations
@@ -278,6 +280,35 @@ def run_threads(threads, engines, workloads, paths, python_for, work, args, skip
     return tables, checks
 
 
+def accuracy_modes(ours: list[str]) -> list[str]:
+    """int8_accuracy.py's modes for clearformer's int8 rows (a compiled row computes as its eager mode)."""
+    modes = {OURS[name][1].get("quantize") for name in ours if OURS[name][0] == "int8"}
+    return sorted(m for m in modes if m)
+
+
+def run_accuracy(args: argparse.Namespace, work: Path) -> dict | None:
+    """The issue's accuracy goals for the int8 modes just timed, measured by int8_accuracy.py."""
+    modes = accuracy_modes(args.ours)
+    if not modes:
+        print("\naccuracy: no int8 row was timed, nothing to measure")
+        return None
+    out = work / "accuracy.json"
+    command = [sys.executable, str(BENCH / "int8_accuracy.py"), "--work-dir", str(args.accuracy), "--modes", *modes]
+    command += ["--threads", str(args.threads[0]), "--json", str(out)]
+    print(f"\naccuracy of the int8 modes {modes} beside the speed: {' '.join(command)}", flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"int8_accuracy.py failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    report = json.loads(out.read_text())
+    sys.path.insert(0, str(BENCH))
+    from int8_accuracy import markdown_table as accuracy_table
+
+    print(accuracy_table(report["rows"]))
+    for skip in report["skipped"]:
+        print(f"accuracy skipped {skip['model']} {skip['mode']}: {skip['reason']}")
+    return report
+
+
 def peer_versions(python: str) -> dict:
     modules = "ctranslate2, onnxruntime, torch, transformers"
     versions = f"{{m.__name__ + ' (peers venv)': m.__version__ for m in ({modules})}}"
@@ -307,6 +338,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--gap", type=float, default=0.05, help="seconds of pause before each timed run")
     p.add_argument("--quick", action="store_true", help="2 rounds, 16 tokens, 1 thread, BERT 1x32 and 4x64")
     p.add_argument("--json", type=Path, default=None, help="write every number here")
+    p.add_argument(
+        "--accuracy",
+        type=Path,
+        default=None,
+        metavar="WORK_DIR",
+        help="after the speed runs, int8_accuracy.py on the trained models in WORK_DIR for the int8 rows' modes",
+    )
     args = p.parse_args()
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.threads = args.threads or ([1] if args.quick else [1, 2])
@@ -361,6 +399,7 @@ def main() -> None:
     for threads, text in tables:
         print(f"\n{threads} thread(s), {args.rounds} interleaved rounds, median tokens/s:\n\n{text}")
     print(f"\nload average at start {load_start[0]:.2f}, at end {load_end[0]:.2f}; read bandwidth {bandwidth:.1f} GB/s")
+    accuracy = run_accuracy(args, work) if args.accuracy else None
     print(f"total {time.perf_counter() - started:.0f} s")
     if args.json:
         report = dict(
@@ -379,6 +418,7 @@ def main() -> None:
             bert_shapes=args.bert_shapes,
             calls_per_sample={w["name"]: w["calls"] for w in workloads},
             engines={e.name: {"kind": e.kind, "precision": e.precision, **e.spec} for e in engines},
+            accuracy=accuracy,
         )
         args.json.write_text(json.dumps(report, indent=1))
     if args.workdir is None:

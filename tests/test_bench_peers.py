@@ -151,3 +151,9 @@ def test_worker_answers_load_run_and_errors_one_json_line_each_and_stops_at_quit
     assert replies[2] == {"error": "ValueError: no such model"}
     assert "unknown command 'bogus'" in replies[3]["error"]
     assert len(replies) == 4
+
+
+def test_accuracy_runs_for_the_int8_modes_timed_and_a_compiled_row_counts_as_its_eager_mode():
+    assert bench_peers.accuracy_modes(["fp32", "w8a8-compiled", "int8"]) == ["int8", "w8a8"]
+    assert bench_peers.accuracy_modes(["fp32", "fp32-packed", "bf16"]) == []
+    assert bench_peers.accuracy_modes(["w8a8", "w8a8-compiled"]) == ["w8a8"]
