@@ -109,3 +109,19 @@ def test_beam_sampling_matches_reference(models, padded_batch):
     torch.manual_seed(5)
     got = ours.generate(ids, attention_mask=mask, max_new_tokens=8, do_sample=True, num_beams=3)
     assert torch.equal(expected, got)
+
+
+def test_greedy_takes_the_first_of_tied_maxima_as_the_reference_argmax_does():
+    import clearformer
+
+    cfg = clearformer.GPT2Config(vocab_size=50, n_positions=16, n_embd=16, n_layer=1, n_head=2, bos_token_id=49,
+                                 eos_token_id=49)  # fmt: skip
+    model = clearformer.GPT2LMHeadModel(cfg).eval()
+    with torch.no_grad():
+        model.transformer.wte.weight.zero_()  # tied to the LM head: every logit is 0, all tied
+        model.transformer.wte.weight[[7, 30], 0] = 1.0  # two tokens tie above the rest wherever h[0] > 0
+        model.transformer.ln_f.bias.fill_(0.0)
+        model.transformer.ln_f.bias[0] = 5.0  # h[0] > 0 after the last norm, whatever came before
+    ids = torch.tensor([[1, 2, 3]])
+    out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=4, do_sample=False)
+    assert out[0, 3:].tolist() == [7, 7, 7, 7]
