@@ -155,3 +155,16 @@ def test_huge_pages_true_names_why_it_cannot_and_the_default_goes_on_without(tmp
     assert "the kernel has no transparent huge pages" in huge_pages_unavailable_reason()
     with pytest.raises(TypeError, match="huge_pages must be True, False or None"):
         optimize_for_inference(_gpt2(), huge_pages="yes")
+
+
+@needs_huge_pages
+def test_a_model_on_huge_pages_saves_a_checkpoint_that_loads_into_a_plain_model(tmp_path):
+    model = optimize_for_inference(_gpt2())
+    assert huge_page_advised_bytes(_big(model.parameters())) > 0
+    model.save_pretrained(tmp_path)  # safetensors refuses tensors that share a storage: these do not
+    loaded = clearformer.GPT2LMHeadModel.from_pretrained(tmp_path).eval()
+    saved = model.state_dict()
+    assert all(torch.equal(t, saved[name]) for name, t in loaded.state_dict().items())
+    ids = torch.randint(0, 1000, (2, 6))
+    with torch.inference_mode():  # the optimized model's one-kernel GELU is ~2e-7 from the plain one
+        torch.testing.assert_close(loaded(ids).logits, model(ids).logits, rtol=0, atol=1e-5)
