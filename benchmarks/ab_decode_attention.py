@@ -17,6 +17,7 @@ import statistics
 import time
 
 import torch
+from common import add_decoding_arguments
 
 import clearformer
 from clearformer.inference import compile_decoding
@@ -39,11 +40,7 @@ def build(state: dict, mode: str, implementation: str, batch: int, max_length: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--prompt-len", type=int, default=16)
-    parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1)
+    add_decoding_arguments(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -22,6 +22,7 @@ import time
 from functools import partial
 
 import torch
+from common import add_decoding_arguments
 
 import clearformer
 from clearformer.inference import compile_decoding
@@ -113,11 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", nargs="+", default=["stream", "decoding", "encoder"])
     parser.add_argument("--decoding", nargs="+", default=list(DECODING), choices=DECODING)
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--prompt-len", type=int, default=16)
-    parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1)
+    add_decoding_arguments(parser)
     args = parser.parse_args()
     reason = huge_pages_unavailable_reason()
     if reason is not None:

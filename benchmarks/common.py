@@ -109,3 +109,12 @@ def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
     return "" if v is None else str(v)
+
+
+def add_decoding_arguments(parser) -> None:
+    """The options of the decoding A/B scripts: batch sizes, prompt and new tokens, rounds, threads."""
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--prompt-len", type=int, default=16)
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
