@@ -61,7 +61,9 @@ class Clearformer(Engine):
             from clearformer.inference import compile_decoding
 
             # this workload's batch and length; replaces the step of an earlier workload
-            compile_decoding(self.model, max_length=self.ids.shape[1] + w["new_tokens"], batch_size=self.ids.shape[0])
+            length, batch = self.ids.shape[1] + w["new_tokens"], self.ids.shape[0]
+            backend = self.spec.get("backend", "dynamo")
+            compile_decoding(self.model, max_length=length, batch_size=batch, backend=backend)
         if w["kind"] == "encode":
             self.mask = self.torch.ones_like(self.ids)
             self.types = self.torch.zeros_like(self.ids)

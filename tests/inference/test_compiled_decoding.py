@@ -1,6 +1,6 @@
 """compile_decoding: a compiled fixed-shape decoding step that gives eager fp32's greedy tokens.
 
-The two tests that compile are marked slow (each compiles a tiny GPT-2's step: ~10-60 s on a
+The tests that compile are marked slow (each compiles a tiny GPT-2's step: ~10-60 s on a
 loaded 2-core machine, less with inductor's on-disk cache warm); every error case is checked
 before anything compiles, so those tests are fast.
 """
@@ -80,6 +80,40 @@ def test_compiled_step_of_an_optimized_model_runs_the_decode_kernel_and_gives_pl
     assert model.compiled_decoding.compile_seconds is not None
 
 
+@pytest.mark.slow
+def test_the_aoti_step_gives_eager_tokens_reads_the_models_weights_and_removes_its_folder(tmp_path, monkeypatch):
+    """backend="aoti": exported, built by AOTInductor into a temporary folder, loaded with the model's
+    own (W8A8, huge-page) tensors as constants; the same tokens as eager, padded and with beams."""
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the package folder goes
+    model = optimize_for_inference(_gpt2(), quantize="w8a8")
+    ids = torch.randint(1, 98, (2, 6), generator=torch.Generator().manual_seed(2))
+    mask = torch.ones_like(ids)
+    ids[1, :2], mask[1, :2] = 0, 0
+    eager = model.generate(ids, attention_mask=mask, **GREEDY)
+    beams = dict(num_beams=2, max_new_tokens=6, do_sample=False)
+    eager_beams = model.generate(ids[:1], **beams)
+    compile_decoding(model, max_length=14, batch_size=2, backend="aoti")
+    with torch.inference_mode():  # generate's buffers are inference tensors: export works on copies
+        assert torch.equal(model.generate(ids, attention_mask=mask, **GREEDY), eager)
+    assert model.compiled_decoding.compile_seconds is not None and "aoti" in repr(model.compiled_decoding)
+    assert torch.equal(model.generate(ids[:1], **beams), eager_beams)
+    # the step reads the model's tensors, not copies in the package: an edit shows in its logits
+    cd = model.compiled_decoding
+    keys, values, step_ids, slot, position_base, key_mask = cd._tensors
+    with torch.inference_mode():
+        before = cd._compiled(step_ids, slot, position_base, key_mask, keys, values).clone()
+        model.lm_head.weight_int8.fill_(128 + 5)  # every int8 weight of the LM head 5 (stored +128)
+        after = cd._compiled(step_ids, slot, position_base, key_mask, keys, values)
+    assert not torch.equal(before, after)
+    assert len(list(tmp_path.glob("clearformer-aoti-*"))) == 1
+    del model, cd
+    gc.collect()
+    assert list(tmp_path.glob("clearformer-aoti-*")) == []
+
+
 def _eager_twin(model: clearformer.GPT2LMHeadModel) -> clearformer.GPT2LMHeadModel:
     twin = _gpt2()
     twin.load_state_dict(model.state_dict())
@@ -143,6 +177,8 @@ def test_compile_decoding_rejects_bad_arguments_and_models_it_cannot_run():
         compile_decoding(_gpt2(), max_length=33)
     with pytest.raises(ValueError, match=r"batch_size must be a positive int, got 0"):
         compile_decoding(_gpt2(), max_length=16, batch_size=0)
+    with pytest.raises(ValueError, match=r"backend must be one of \('dynamo', 'aoti'\), got 'inductor'"):
+        compile_decoding(_gpt2(), max_length=16, backend="inductor")
     bert = clearformer.BertModel(clearformer.BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=1,
                                                          num_attention_heads=4, intermediate_size=37))  # fmt: skip
     with pytest.raises(TypeError, match=r"GPT-2-style decoder-only models.*BertModel"):

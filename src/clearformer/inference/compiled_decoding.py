@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..nn.cache import Cache, StaticCache
+from .aoti_step import build_aoti_step
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 #   cpp_wrapper: the step's kernel calls are one C++ function instead of Python wrapper code.
 #   freezing:    weights become constants, so inductor packs them once for the CPU's matmul kernels.
 DEFAULT_OPTIONS = {"cpp_wrapper": True, "freezing": True}
+# "dynamo": torch.compile (guards checked each call); "aoti": exported and built by AOTInductor
+# (aoti_step.py), called with no Dynamo in between.
+BACKENDS = ("dynamo", "aoti")
 
 
 class SlotCache(Cache):
@@ -50,6 +54,22 @@ class SlotCache(Cache):
         return self.keys[layer_idx].shape[2] - 1
 
 
+def decode_step(model: nn.Module, ids, slot, position_base, key_mask, keys, values) -> torch.Tensor:
+    """The compiled graph: one token per row at ``slot``, (B, 1) ids -> (B, vocab) fp32 logits;
+    writes the cache and marks the slot in ``key_mask``."""
+    key_mask.index_fill_(1, slot, 1)
+    out = model(
+        ids,
+        cache=SlotCache(keys, values, slot),
+        attention_mask=key_mask,
+        position_ids=position_base + slot,  # (B, 1): left padding shifts each row's positions
+        use_cache=True,
+        return_dict=True,
+        logits_to_keep=1,
+    )
+    return out.logits[:, -1].float()
+
+
 class CompiledDecoding(nn.Module):
     """Carried by the model as ``model.compiled_decoding``; ``generate()`` asks it for its step.
 
@@ -58,7 +78,9 @@ class CompiledDecoding(nn.Module):
     which every ``generate()`` call reuses: one call at a time per model.
     """
 
-    def __init__(self, model: nn.Module, batch_size: int, max_length: int, options: dict[str, Any]) -> None:
+    def __init__(
+        self, model: nn.Module, batch_size: int, max_length: int, options: dict[str, Any], backend: str = "dynamo"
+    ) -> None:
         super().__init__()
         object.__setattr__(self, "_model", model)  # a plain reference: a child would loop state_dict()
         self.batch_size, self.max_length, self.options = batch_size, max_length, dict(options)
@@ -67,30 +89,24 @@ class CompiledDecoding(nn.Module):
         self.threads = torch.get_num_threads()
         self._weights_version = _weights_version(model)
         self._buffers_for: tuple | None = None
-        self._compiled = torch.compile(self._decode, fullgraph=True, dynamic=False, options=self.options)
+        self.backend = backend
+        self._compiled = (
+            torch.compile(self._decode, fullgraph=True, dynamic=False, options=self.options)
+            if backend == "dynamo"
+            else None  # built on the first step, from the buffers generate() fills
+        )
 
     def extra_repr(self) -> str:
         done = f"compiled in {self.compile_seconds:.1f} s" if self.compile_seconds else "compiles on first generate()"
         opts = ", ".join(f"{k}={v}" for k, v in self.options.items())
         return (
             f"batch_size={self.batch_size}, max_length={self.max_length}, threads={self.threads}, "
-            f"inductor({opts}), {done}"
+            f"{self.backend}, inductor({opts}), {done}"
         )
 
     # --- the compiled graph ---------------------------------------------------------------------
     def _decode(self, ids, slot, position_base, key_mask, keys, values) -> torch.Tensor:
-        """One token per row at ``slot``: (B, 1) ids -> (B, vocab) fp32 logits; writes the cache."""
-        key_mask.index_fill_(1, slot, 1)
-        out = self._model(
-            ids,
-            cache=SlotCache(keys, values, slot),
-            attention_mask=key_mask,
-            position_ids=position_base + slot,  # (B, 1): left padding shifts each row's positions
-            use_cache=True,
-            return_dict=True,
-            logits_to_keep=1,
-        )
-        return out.logits[:, -1].float()
+        return decode_step(self._model, ids, slot, position_base, key_mask, keys, values)
 
     # --- what generate() calls ---------------------------------------------------------------------
     def make_step(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, config: Any):
@@ -128,6 +144,9 @@ class CompiledDecoding(nn.Module):
                 return self._compiled(ids, slot, position_base, key_mask, keys, values)
             self.threads = torch.get_num_threads()  # the count the kernels are compiled for
             began = time.perf_counter()
+            if self._compiled is None:
+                example = (ids, slot, position_base, key_mask, keys, values)
+                self._compiled = build_aoti_step(model, decode_step, example, self.options, owner=self)
             logits = self._compiled(ids, slot, position_base, key_mask, keys, values)
             self.compile_seconds = time.perf_counter() - began
             logger.info("compiled the decoding step (batch %d) in %.1f s", batch, self.compile_seconds)
@@ -185,7 +204,11 @@ class CompiledDecoding(nn.Module):
 
 
 def compile_decoding(
-    model: nn.Module, max_length: int, batch_size: int = 1, options: dict[str, Any] | None = None
+    model: nn.Module,
+    max_length: int,
+    batch_size: int = 1,
+    options: dict[str, Any] | None = None,
+    backend: str = "dynamo",
 ) -> nn.Module:
     """Give ``model`` a compiled one-token decoding step for ``batch_size`` rows up to ``max_length``.
 
@@ -193,7 +216,9 @@ def compile_decoding(
     equals ``batch_size``); the first such call compiles (once per model and shape: see
     ``print(model)`` for the time). A batch of another size, a longer run, a training-mode model or
     changed weights raise and say what to do. ``options`` replace inductor's options for this graph
-    (default ``DEFAULT_OPTIONS``). Returns the model, in eval mode; ``remove_compiled_decoding``
+    (default ``DEFAULT_OPTIONS``). ``backend="aoti"`` builds the step ahead of time with AOTInductor
+    (``aoti_step.py``) and calls it without Dynamo's per-call checks; every check above is the same.
+    Returns the model, in eval mode; ``remove_compiled_decoding``
     (also run by ``restore_for_training``) takes the step away.
     """
     cfg = getattr(model, "config", None)
@@ -210,8 +235,11 @@ def compile_decoding(
         )
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     model.eval()
-    model.compiled_decoding = CompiledDecoding(model, batch_size, max_length, DEFAULT_OPTIONS | (options or {}))
+    options = DEFAULT_OPTIONS | (options or {})
+    model.compiled_decoding = CompiledDecoding(model, batch_size, max_length, options, backend)
     return model
 
 
