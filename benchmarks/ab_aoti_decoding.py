@@ -14,12 +14,8 @@ are identical (they must be: the same graph, built two ways).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from functools import partial
 
-import torch
-from common import add_decoding_arguments
+from common import ab_line, add_decoding_arguments, decoding_ab
 
 import clearformer
 from clearformer.inference import compile_decoding
@@ -39,37 +35,10 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["fp32", "w8a8"], choices=["fp32", "w8a8"])
     add_decoding_arguments(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    state = clearformer.GPT2LMHeadModel(clearformer.GPT2Config()).state_dict()
-    with open("/proc/loadavg") as f:
-        print(f"threads {args.threads}, rounds {args.rounds}, load average {f.read().split()[0]}")
-    for mode in args.modes:
-        for batch in args.batches:
-            ids = torch.randint(0, 50257, (batch, args.prompt_len), generator=torch.Generator().manual_seed(batch))
-            greedy = dict(attention_mask=torch.ones_like(ids), max_new_tokens=args.new_tokens, do_sample=False)
-            length = args.prompt_len + args.new_tokens
-            models = {b: build(state, mode, b, batch, length) for b in BACKENDS}
-            times = {b: [] for b in BACKENDS}
-            with torch.inference_mode():
-                tokens = {b: m.generate(ids, **greedy) for b, m in models.items()}  # compiles
-                for r in range(args.rounds):
-                    for b in BACKENDS[:: 1 if r % 2 else -1]:
-                        start = time.perf_counter()
-                        partial(models[b].generate, ids, **greedy)()
-                        times[b].append(time.perf_counter() - start)
-            rate = {b: batch * args.new_tokens / statistics.median(ts) for b, ts in times.items()}
-            best = {b: batch * args.new_tokens / min(ts) for b, ts in times.items()}
-            built = {b: models[b].compiled_decoding.compile_seconds for b in BACKENDS}
-            print(
-                f"{mode:>5} b{batch}: dynamo {rate['dynamo']:7.1f} tok/s (best {best['dynamo']:7.1f}, built in "
-                f"{built['dynamo']:.0f} s)  aoti {rate['aoti']:7.1f} (best {best['aoti']:7.1f}, built in "
-                f"{built['aoti']:.0f} s)  x{rate['aoti'] / rate['dynamo']:.3f} median, "
-                f"x{best['aoti'] / best['dynamo']:.3f} best  identical tokens: "
-                f"{torch.equal(tokens['dynamo'], tokens['aoti'])}",
-                flush=True,
-            )
-            del models
+    for mode, batch, models, tokens, rates in decoding_ab(args, BACKENDS, build):
+        built = ", ".join(f"{b} built in {models[b].compiled_decoding.compile_seconds:.0f} s" for b in BACKENDS)
+        print(f"{mode:>5} b{batch}: {ab_line(BACKENDS, rates, tokens)}  ({built})", flush=True)
+        del models
 
 
 if __name__ == "__main__":

@@ -13,11 +13,8 @@ tokens are identical (fp32 must be; W8A8 may differ where a near-tie flips after
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import torch
-from common import add_decoding_arguments
+from common import ab_line, add_decoding_arguments, decoding_ab
 
 import clearformer
 from clearformer.inference import compile_decoding
@@ -42,34 +39,9 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     add_decoding_arguments(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    state = clearformer.GPT2LMHeadModel(clearformer.GPT2Config()).state_dict()
-    with open("/proc/loadavg") as f:
-        print(f"threads {args.threads}, rounds {args.rounds}, load average {f.read().split()[0]}")
-    for mode in args.modes:
-        for batch in args.batches:
-            ids = torch.randint(0, 50257, (batch, args.prompt_len), generator=torch.Generator().manual_seed(batch))
-            greedy = dict(attention_mask=torch.ones_like(ids), max_new_tokens=args.new_tokens, do_sample=False)
-            length = args.prompt_len + args.new_tokens
-            models = {impl: build(state, mode, impl, batch, length) for impl in ("sdpa", "sdpa_decode")}
-            times = {impl: [] for impl in models}
-            with torch.inference_mode():
-                tokens = {impl: m.generate(ids, **greedy) for impl, m in models.items()}  # warm-up (compiles)
-                for _ in range(args.rounds):
-                    for impl, m in models.items():
-                        start = time.perf_counter()
-                        m.generate(ids, **greedy)
-                        times[impl].append(time.perf_counter() - start)
-            rate = {impl: batch * args.new_tokens / statistics.median(ts) for impl, ts in times.items()}
-            best = {impl: batch * args.new_tokens / min(ts) for impl, ts in times.items()}
-            same = torch.equal(tokens["sdpa"], tokens["sdpa_decode"])
-            print(
-                f"{mode:>14} b{batch}: sdpa {rate['sdpa']:7.1f} tok/s (best {best['sdpa']:7.1f})"
-                f"  sdpa_decode {rate['sdpa_decode']:7.1f} (best {best['sdpa_decode']:7.1f})"
-                f"  x{rate['sdpa_decode'] / rate['sdpa']:.3f} median, x{best['sdpa_decode'] / best['sdpa']:.3f} best"
-                f"  identical tokens: {same}"
-            )
+    arms = ("sdpa", "sdpa_decode")
+    for mode, batch, _, tokens, rates in decoding_ab(args, arms, build):
+        print(f"{mode:>14} b{batch}: {ab_line(arms, rates, tokens)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -118,3 +118,42 @@ def add_decoding_arguments(parser) -> None:
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
+
+
+def decoding_ab(args, arms: tuple[str, str], build: Callable):
+    """The decoding A/B loop: for each ``args.modes`` x ``args.batches``, one GPT-2-small (the real
+    config, one seeded state) per arm from ``build(state, mode, arm, batch, max_length)``, greedy
+    decoding of a seeded prompt (a warm-up, which compiles), then ``args.rounds`` timed runs with
+    the arms' order flipped every round. Yields (mode, batch, models, tokens, tok/s samples)."""
+    import clearformer
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    state = clearformer.GPT2LMHeadModel(clearformer.GPT2Config()).state_dict()
+    print(f"threads {args.threads}, rounds {args.rounds}, load average {os.getloadavg()[0]:.2f}")
+    for mode in args.modes:
+        for batch in args.batches:
+            ids = torch.randint(0, 50257, (batch, args.prompt_len), generator=torch.Generator().manual_seed(batch))
+            greedy = dict(attention_mask=torch.ones_like(ids), max_new_tokens=args.new_tokens, do_sample=False)
+            models = {arm: build(state, mode, arm, batch, args.prompt_len + args.new_tokens) for arm in arms}
+            rates = {arm: [] for arm in arms}
+            with torch.inference_mode():
+                tokens = {arm: m.generate(ids, **greedy) for arm, m in models.items()}
+                for r in range(args.rounds):
+                    for arm in arms[:: 1 if r % 2 else -1]:
+                        start = time.perf_counter()
+                        models[arm].generate(ids, **greedy)
+                        rates[arm].append(batch * args.new_tokens / (time.perf_counter() - start))
+            yield mode, batch, models, tokens, rates
+
+
+def ab_line(arms: tuple[str, str], rates: dict, tokens: dict) -> str:
+    """Each arm's median (best) tok/s, the second arm's ratio to the first, and token identity."""
+    a, b = arms
+    med = {arm: statistics.median(v) for arm, v in rates.items()}
+    best = {arm: max(v) for arm, v in rates.items()}
+    return (
+        f"{a} {med[a]:7.1f} tok/s (best {best[a]:7.1f})  {b} {med[b]:7.1f} (best {best[b]:7.1f})"
+        f"  x{med[b] / med[a]:.3f} median, x{best[b] / best[a]:.3f} best"
+        f"  identical tokens: {torch.equal(tokens[a], tokens[b])}"
+    )
