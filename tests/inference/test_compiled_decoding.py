@@ -114,6 +114,23 @@ def test_the_aoti_step_gives_eager_tokens_reads_the_models_weights_and_removes_i
     assert list(tmp_path.glob("clearformer-aoti-*")) == []
 
 
+@pytest.mark.slow
+def test_the_unfrozen_aoti_step_at_one_row_gives_eager_fp32_tokens_from_the_models_own_weights():
+    model = _gpt2()
+    ids = torch.randint(1, 98, (1, 5), generator=torch.Generator().manual_seed(3))
+    eager = model.generate(ids, **GREEDY)
+    compile_decoding(model, max_length=16, batch_size=1, backend="aoti")
+    assert "freezing=False" in repr(model.compiled_decoding)
+    assert torch.equal(model.generate(ids, **GREEDY), eager)
+    cd = model.compiled_decoding
+    keys, values, step_ids, slot, position_base, key_mask = cd._tensors
+    with torch.inference_mode():
+        before = cd._compiled(step_ids, slot, position_base, key_mask, keys, values).clone()
+        model.lm_head.weight.mul_(2)  # no frozen copy: the step sees the edit
+        after = cd._compiled(step_ids, slot, position_base, key_mask, keys, values)
+    assert not torch.equal(before, after)
+
+
 def _eager_twin(model: clearformer.GPT2LMHeadModel) -> clearformer.GPT2LMHeadModel:
     twin = _gpt2()
     twin.load_state_dict(model.state_dict())
@@ -128,6 +145,15 @@ def test_print_model_shows_the_compiled_step_and_state_dict_is_unchanged():
     assert "CompiledDecoding(batch_size=2, max_length=16, threads=" in text and "compiles on first generate()" in text
     assert list(model.state_dict()) == keys
     assert isinstance(model.compiled_decoding, CompiledDecoding)
+
+
+def test_freezing_is_chosen_by_batch_size_shown_and_can_be_overridden():
+    # One row reads the model's own weights (a matrix-vector product wins); two and more let
+    # inductor fold and pack them.
+    assert "freezing=False" in repr(compile_decoding(_gpt2(), max_length=16, batch_size=1))
+    assert "freezing=True" in repr(compile_decoding(_gpt2(), max_length=16, batch_size=2))
+    forced = compile_decoding(_gpt2(), max_length=16, batch_size=1, options={"freezing": True})
+    assert forced.compiled_decoding.options == {"cpp_wrapper": True, "freezing": True}
 
 
 def test_a_training_mode_model_refuses_the_compiled_step():

@@ -47,7 +47,9 @@ def build_aoti_step(model: nn.Module, decode: Callable, example: tuple, options:
     package = str(folder / "step.pt2")
     path = torch._inductor.aoti_compile_and_package(program, package_path=package, inductor_configs=configs)
     runner = torch._inductor.aoti_load_package(path)
-    own = dict(step.named_parameters()) | dict(step.named_buffers())
+    # Every name of a tied tensor: export may call GPT-2's shared embedding "lm_head.weight", which
+    # the de-duplicated listing leaves out, and a name left out keeps a stale copy in the package.
+    own = dict(step.named_parameters(remove_duplicate=False)) | dict(step.named_buffers(remove_duplicate=False))
     # Constants that freezing derived (folded, packed) stay in the package; the rest are the model's.
     mine = {name: own[name] for name in runner.get_constant_fqns() if name in own}
     runner.load_constants(mine, check_full_update=False, user_managed=True)

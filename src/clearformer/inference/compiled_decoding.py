@@ -26,8 +26,16 @@ logger = logging.getLogger(__name__)
 # Compile options, applied by torch.compile to this graph only (inductor patches its config while
 # it compiles this function; nothing is set process-wide).
 #   cpp_wrapper: the step's kernel calls are one C++ function instead of Python wrapper code.
-#   freezing:    weights become constants, so inductor packs them once for the CPU's matmul kernels.
-DEFAULT_OPTIONS = {"cpp_wrapper": True, "freezing": True}
+DEFAULT_OPTIONS = {"cpp_wrapper": True}
+
+
+def default_freezing(batch_size: int) -> bool:
+    """Inductor's ``freezing`` (weights become constants it folds and packs for the CPU's matmul
+    kernels) pays from two rows up; at one row the plain matrix-vector product over the model's own
+    weights is faster and keeps no derived copy. GPT-2-small fp32, 1 thread, AOTInductor step,
+    7 interleaved rounds: b1 22.3 tok/s unfrozen vs 20.6 frozen, b8 frozen 1.40x unfrozen;
+    W8A8 b1 equal (BENCHMARKS.md, "Tenth session")."""
+    return batch_size > 1
 # "dynamo": torch.compile (guards checked each call); "aoti": exported and built by AOTInductor
 # (aoti_step.py), called with no Dynamo in between.
 BACKENDS = ("dynamo", "aoti")
@@ -216,7 +224,7 @@ def compile_decoding(
     equals ``batch_size``); the first such call compiles (once per model and shape: see
     ``print(model)`` for the time). A batch of another size, a longer run, a training-mode model or
     changed weights raise and say what to do. ``options`` replace inductor's options for this graph
-    (default ``DEFAULT_OPTIONS``). ``backend="aoti"`` builds the step ahead of time with AOTInductor
+    (default ``DEFAULT_OPTIONS``, and ``freezing`` from ``default_freezing(batch_size)``). ``backend="aoti"`` builds the step ahead of time with AOTInductor
     (``aoti_step.py``) and calls it without Dynamo's per-call checks; every check above is the same.
     Returns the model, in eval mode; ``remove_compiled_decoding``
     (also run by ``restore_for_training``) takes the step away.
@@ -238,7 +246,7 @@ def compile_decoding(
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     model.eval()
-    options = DEFAULT_OPTIONS | (options or {})
+    options = DEFAULT_OPTIONS | {"freezing": default_freezing(batch_size)} | (options or {})
     model.compiled_decoding = CompiledDecoding(model, batch_size, max_length, options, backend)
     return model
 
