@@ -29,6 +29,7 @@ BENCHMARKS = {
     "decode_attention_ab": ("ab_decode_attention.py", "GPT-2 decoding, SDPA vs the single-query attention kernel"),
     "fp32_packing_ab": ("ab_fp32_packing.py", "fp32 products: plain vs oneDNN vs MKL packed; models with fp32_packing"),
     "aoti_decoding_ab": ("ab_aoti_decoding.py", "GPT-2 decoding, compile_decoding backend dynamo vs aoti"),
+    "column_major_head_ab": ("ab_column_major_head.py", "GPT-2 fp32 LM head, row- vs column-major"),
     "huge_pages_ab": ("ab_huge_pages.py", "weights on 4 KiB vs transparent huge pages: a read, decoding, BERT"),
     "int8_accuracy": ("int8_accuracy.py", "int8 modes vs fp32 on real MiniLM, a CoLA classifier, a trained GPT-2"),
     "threads": ("bench_threads.py", "thread count and OpenMP wait policy, alone and beside a busy process"),

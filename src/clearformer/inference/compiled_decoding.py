@@ -36,6 +36,8 @@ def default_freezing(batch_size: int) -> bool:
     7 interleaved rounds: b1 22.3 tok/s unfrozen vs 20.6 frozen, b8 frozen 1.40x unfrozen;
     W8A8 b1 equal (BENCHMARKS.md, "Tenth session")."""
     return batch_size > 1
+
+
 # "dynamo": torch.compile (guards checked each call); "aoti": exported and built by AOTInductor
 # (aoti_step.py), called with no Dynamo in between.
 BACKENDS = ("dynamo", "aoti")
@@ -224,8 +226,9 @@ def compile_decoding(
     equals ``batch_size``); the first such call compiles (once per model and shape: see
     ``print(model)`` for the time). A batch of another size, a longer run, a training-mode model or
     changed weights raise and say what to do. ``options`` replace inductor's options for this graph
-    (default ``DEFAULT_OPTIONS``, and ``freezing`` from ``default_freezing(batch_size)``). ``backend="aoti"`` builds the step ahead of time with AOTInductor
-    (``aoti_step.py``) and calls it without Dynamo's per-call checks; every check above is the same.
+    (default ``DEFAULT_OPTIONS``, and ``freezing`` from ``default_freezing(batch_size)``).
+    ``backend="aoti"`` builds the step ahead of time with AOTInductor (``aoti_step.py``) and calls
+    it without Dynamo's per-call checks; every check above is the same.
     Returns the model, in eval mode; ``remove_compiled_decoding``
     (also run by ``restore_for_training``) takes the step away.
     """

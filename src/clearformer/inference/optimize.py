@@ -19,6 +19,7 @@ from ..models.bert.modeling_bert import BertIntermediate
 from ..nn import cpu_kernels
 from ..nn.conv1d import Conv1D
 from .activations import FoldedActivation, OneKernelTanhGELU
+from .column_major_linear import ColumnMajorLinear, column_major_output_wanted
 from .compiled_decoding import remove_compiled_decoding
 from .fused_qkv import FUSED_ATTENTION, FusedQKVBertSelfAttention, FusedQKVMultiHeadSelfAttention
 from .huge_pages import HugePageArena, huge_pages_unavailable_reason, place_on_huge_pages
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 _SWAPPED = (
     PackedLinear,
+    ColumnMajorLinear,
     FoldedActivation,
     OneKernelTanhGELU,
     FusedQKVBertSelfAttention,
@@ -48,6 +50,7 @@ def optimize_for_inference(
     int8_kernel: str = "auto",
     weight_only_max_rows: int | None = None,
     huge_pages: bool | None = None,
+    column_major_head: bool = True,
 ) -> nn.Module:
     """Swap ``model``'s modules for inference equivalents, in place; returns the model in eval mode.
 
@@ -57,6 +60,9 @@ def optimize_for_inference(
       runs inside the FFN's first product (``FoldedActivation``); with ``fp32_packing=True`` fp32
       weights are packed for MKL's packed SGEMM (oneDNN where torch lacks MKL), used for 2-64 rows
       per call (~4e-6 from the plain product below 32 rows, so not by default);
+    - on CPU in fp32 without packing, a decoder's output projection (GPT-2's LM head) keeps its
+      weight column-major (``ColumnMajorLinear``): same values, a faster product at 1 and 4+ rows
+      (decoding), slower at 2-3 (``column_major_head=False`` keeps it row-major);
     - GPT-2's ``gelu_new`` runs as one kernel (``OneKernelTanhGELU``, ~2e-7 from the seven-op form);
     - ``quantize="w8a8"``: every linear layer becomes ``Int8DynamicLinear``: int8 weights, activations
       quantized per row at run time, the product in int8 (VNNI); Q/K/V fused into one such layer.
@@ -93,7 +99,6 @@ def optimize_for_inference(
         rows = weight_only_rows_default(int8_kernel) if rows is None else rows
         # placed after quantizing: the float weights about to be replaced are not worth a copy
         return _use_decode_attention(_place(quantize_w8a8(model, int8_kernel, rows), arena)).eval()
-    _place(model, arena)  # before the swaps: what they derive from the weights keys on their storage
     first = next(model.parameters(), None)
     on_cpu = first is not None and first.device.type == "cpu"
     weights_dtype = first.dtype if first is not None else torch.float32
@@ -101,6 +106,11 @@ def optimize_for_inference(
         (weights_dtype == torch.bfloat16 and onednn_packing_available(weights_dtype))
         or (fp32_packing and weights_dtype == torch.float32 and fp32_packing_available())
     )
+    if column_major_head and not pack and column_major_output_wanted(model):
+        # re-laid into the arena itself; _place then leaves the (non-contiguous) view alone
+        head = model.get_output_embeddings()
+        _replace(model, lambda m: ColumnMajorLinear(m, arena) if m is head else m)
+    _place(model, arena)  # before the other swaps: what they derive from the weights keys on their storage
     _replace(model, lambda m: FUSED_ATTENTION[type(m)].swap_in(m, pack, arena) if type(m) in FUSED_ATTENTION else m)
     _replace(model, lambda m: OneKernelTanhGELU(m) if type(m) is NewGELU else m)
     if pack:
@@ -207,7 +217,7 @@ def is_optimized(model: nn.Module) -> bool:
 
 
 def _plain(module: nn.Module) -> nn.Module:
-    if isinstance(module, PackedLinear):
+    if isinstance(module, (PackedLinear, ColumnMajorLinear)):
         return module.plain()
     if isinstance(module, (FoldedActivation, OneKernelTanhGELU)):
         return module.replaced
