@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .huge_pages import HugePageArena
-from .packed_linear import REFUSE_TRAINING
+from .packed_linear import REFUSE_TRAINING, replaced_layer
 
 
 class ColumnMajorLinear(nn.Module):
@@ -42,9 +42,7 @@ class ColumnMajorLinear(nn.Module):
     def plain(self) -> nn.Linear:
         """The layer this one replaced, on the same parameters, its weight row-major again."""
         self.weight.data = self.weight.detach().contiguous()
-        layer = self._replaced
-        layer.weight, layer.bias = self.weight, self.bias
-        return layer
+        return replaced_layer(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:

@@ -109,6 +109,13 @@ class PackedWeight:
         return f"packed for {self.library}{plain}"
 
 
+def replaced_layer(swap: nn.Module) -> nn.Module:
+    """The layer a one-weight swap stands in for (kept as ``_replaced``), on the swap's parameters."""
+    layer = swap._replaced
+    layer.weight, layer.bias = swap.weight, swap.bias
+    return layer
+
+
 def weight_key(tensors: list[torch.Tensor]) -> tuple:
     """Identity of the tensors a derived weight was made from: storage, in-place version, dtype."""
     return tuple((t.data_ptr(), -1 if t.is_inference() else t._version, t.dtype) for t in tensors)
@@ -154,9 +161,7 @@ class PackedLinear(nn.Module):
 
     def plain(self) -> nn.Module:
         """The layer this one replaced, on the same parameters (for ``restore_for_training``)."""
-        layer = self._replaced
-        layer.weight, layer.bias = self.weight, self.bias
-        return layer
+        return replaced_layer(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
