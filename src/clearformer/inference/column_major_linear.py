@@ -3,10 +3,12 @@
 Same parameter, same values, same shape (out, in); only the memory order changes, to columns
 first. ``F.linear`` then hands MKL a contiguous (in, out) matrix, and for the few rows of a
 decoding step its product streams that layout faster than the (out, in) one. GPT-2's LM head,
-50257 x 768 fp32 on huge pages, 1 thread (``benchmarks/ab_column_major_head.py``, and BENCHMARKS.md
-"Tenth session"): 1 row 11.2 vs 13.4 ms, 4 rows 20.6 vs 28.4, 8 rows 26.3 vs 42.1; but 2-3 rows
-18-20 vs 14 ms, where MKL picks a kernel that suits the row-major layout. Decoding runs at 1 row a
-prompt (generate projects only the last position), so the swap is made for decoders only.
+50257 x 768 fp32 on huge pages, 1 thread, column-major vs row-major
+(``benchmarks/ab_column_major_head.py``; BENCHMARKS.md "Tenth session"): 1 row 11.6 vs 14.3 ms,
+4 rows 20.6 vs 28.5, 8 rows 27.1 vs 43.3; but 2-3 rows 18-21 vs 14-16 ms, where MKL picks a kernel
+that suits the row-major layout. A decoder's generate projects one position per row (its prompt
+included, through ``logits_to_keep``), so the swap is made for decoders only: an encoder's head
+projects every position, many rows at once.
 
 The parameter object stays the same (``.data`` is replaced), so GPT-2's tie to its input embedding
 holds: the embedding gathers its rows from the column-major storage, ~768 strided reads a token.
