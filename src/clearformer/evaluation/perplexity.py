@@ -10,12 +10,13 @@ is not scored, as in the reference's guide); a smaller stride gives each token m
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from ..generation.utils import projects_last_positions
 
 
 @dataclass
@@ -63,7 +64,7 @@ def perplexity(
     spans = window_spans(ids.numel(), max_length, stride)
     device = next(model.parameters()).device
     # Only the positions that predict scored tokens need the (vocab-wide) LM head.
-    can_trim = "logits_to_keep" in inspect.signature(model.forward).parameters
+    can_trim = projects_last_positions(model)
     for begin, end, first in spans:
         window = ids[begin:end][None].to(device)
         # Position t predicts token t + 1; score the targets in [first, end).

@@ -246,7 +246,7 @@ class GenerationMixin:
         if config.use_cache:
             kind = config.cache_implementation or self._default_cache_implementation
             cache = StaticCache(max_length, self.config.num_hidden_layers) if kind == "static" else DynamicCache()
-        extra = {"logits_to_keep": 1} if _accepts(self, "logits_to_keep") else {}
+        extra = {"logits_to_keep": 1} if projects_last_positions(self) else {}
         base = getattr(self, "base_model", self)
 
         def step(sequences: torch.Tensor, start: int, end: int) -> torch.Tensor:
@@ -442,5 +442,7 @@ class GenerationMixin:
         return (best_running > worst).any(dim=-1, keepdim=True)
 
 
-def _accepts(model: Any, name: str) -> bool:
-    return name in inspect.signature(model.forward).parameters
+def projects_last_positions(model: Any) -> bool:
+    """Whether ``model.forward`` takes ``logits_to_keep``: it can project only the last positions
+    through its (vocabulary-wide) head, so generate asks for one a row, prompt included."""
+    return "logits_to_keep" in inspect.signature(model.forward).parameters

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..generation.utils import projects_last_positions
 from .huge_pages import HugePageArena
 from .packed_linear import REFUSE_TRAINING, replaced_layer
 
@@ -60,10 +61,8 @@ class ColumnMajorLinear(nn.Module):
 
 
 def column_major_output_wanted(model: nn.Module) -> bool:
-    """A decoder (its forward projects only the last ``logits_to_keep`` positions when generating)
-    with a plain fp32 ``nn.Linear`` output projection on CPU."""
-    import inspect
-
+    """A decoder (generate projects one position a row through its head: ``projects_last_positions``)
+    with a plain, still row-major fp32 ``nn.Linear`` output projection on CPU."""
     get = getattr(model, "get_output_embeddings", None)
     head = get() if callable(get) else None
     return (
@@ -71,5 +70,5 @@ def column_major_output_wanted(model: nn.Module) -> bool:
         and head.weight.device.type == "cpu"
         and head.weight.dtype == torch.float32
         and head.weight.is_contiguous()
-        and "logits_to_keep" in inspect.signature(model.forward).parameters
+        and projects_last_positions(model)
     )
